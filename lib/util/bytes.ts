@@ -1,0 +1,58 @@
+// Byte helpers shared by every format: key coercion, comparison, fixed-width little-endian
+// integers (u64 as two u32 halves: values stay exact JS numbers below 2^53).
+
+import { assert } from '../assert'
+
+export type KeyLike = string | Uint8Array
+
+/** Keys and values may be given as strings (UTF-8) or bytes; internally they are Buffers. */
+export function toBuffer(x: KeyLike): Buffer {
+  if (typeof x === 'string') return Buffer.from(x, 'utf8')
+  if (Buffer.isBuffer(x)) return x
+  return Buffer.from(x.buffer, x.byteOffset, x.byteLength)
+}
+
+/** Bytewise order: the one order of keys in every Ringwood file and iterator. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b)
+}
+
+export function writeU32(buf: Uint8Array, offset: number, n: number): number {
+  buf[offset] = n & 0xff
+  buf[offset + 1] = (n >>> 8) & 0xff
+  buf[offset + 2] = (n >>> 16) & 0xff
+  buf[offset + 3] = (n >>> 24) & 0xff
+  return offset + 4
+}
+
+export function readU32(buf: Uint8Array, offset: number): number {
+  return (buf[offset]! | (buf[offset + 1]! << 8) | (buf[offset + 2]! << 16)) + buf[offset + 3]! * 0x1000000
+}
+
+/** Writes a non-negative safe integer as 8 bytes little-endian. */
+export function writeU64(buf: Uint8Array, offset: number, n: number): number {
+  assert(Number.isSafeInteger(n) && n >= 0, `u64 out of range: ${n}`)
+  writeU32(buf, offset, n % 0x100000000)
+  writeU32(buf, offset + 4, Math.floor(n / 0x100000000))
+  return offset + 8
+}
+
+/** Reads 8 bytes little-endian; returns NaN-free numbers only below 2^53 (else -1). */
+export function readU64(buf: Uint8Array, offset: number): number {
+  const lo = readU32(buf, offset)
+  const hi = readU32(buf, offset + 4)
+  if (hi >= 0x200000) return -1
+  return hi * 0x100000000 + lo
+}
+
+/** Smallest key strictly greater than every key with prefix `p`, or undefined if none. */
+export function prefixSuccessor(p: Uint8Array): Buffer | undefined {
+  const out = Buffer.from(p)
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i]! !== 0xff) {
+      out[i]!++
+      return out.subarray(0, i + 1)
+    }
+  }
+  return undefined
+}

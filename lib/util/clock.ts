@@ -1,0 +1,61 @@
+// Time enters Ringwood through a Clock, so that a simulator can drive the real code with
+// virtual time. `nowMs` is wall-clock time (TTL expiry, hint age); `monotonicMs` measures
+// intervals and deadlines and never goes backwards.
+
+export interface TimerHandle {
+  cancel(): void
+}
+
+export interface Clock {
+  nowMs(): number
+  monotonicMs(): number
+  setTimeout(fn: () => void, ms: number): TimerHandle
+}
+
+export const systemClock: Clock = {
+  nowMs: () => Date.now(),
+  monotonicMs: () => performance.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms)
+    return { cancel: () => clearTimeout(t) }
+  },
+}
+
+/** A clock moved by hand: for tests of TTL, deadlines and throttles. */
+export class ManualClock implements Clock {
+  private now: number
+  private timers: { at: number; fn: () => void; id: number }[] = []
+  private nextId = 0
+
+  constructor(startMs = 1_700_000_000_000) {
+    this.now = startMs
+  }
+
+  nowMs(): number {
+    return this.now
+  }
+
+  monotonicMs(): number {
+    return this.now
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = this.nextId++
+    this.timers.push({ at: this.now + Math.max(0, ms), fn, id })
+    return { cancel: () => (this.timers = this.timers.filter((t) => t.id !== id)) }
+  }
+
+  /** Moves time forward, firing due timers in order. */
+  advance(ms: number): void {
+    const target = this.now + ms
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at || a.id - b.id)
+      const t = this.timers[0]
+      if (t === undefined || t.at > target) break
+      this.timers.shift()
+      this.now = t.at
+      t.fn()
+    }
+    this.now = target
+  }
+}
