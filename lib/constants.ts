@@ -68,6 +68,12 @@ export const compactionThreadsMax = 2
 /** A manifest is rewritten from a snapshot once it grows past this. */
 export const manifestBytesMax = 64 * MiB
 
+// ---- Runtime: mailboxes, actors, supervisor (lib/runtime) ----
+// (runtime limits go here)
+
+// ---- Cluster: ring, quorum, versions, hints (lib/cluster) ----
+// (cluster limits go here)
+
 // Relations, checked at load.
 assert(keyBytesMax < blockBytesDefault * 64, 'a key must fit in a bounded number of blocks')
 assert(valueBytesMax + keyBytesMax < batchBytesMax, 'one maximal entry must fit in a batch')
