@@ -36,6 +36,11 @@ export const memtableBytesMin = 64 * KiB
 export const memtableBytesMax = 1024 * MiB
 /** Immutable memtables waiting for flush before writes stall. */
 export const immutableMemtablesMax = 2
+/**
+ * Memory a memtable version costs beyond its key and value bytes (version object, Map slot, latin1
+ * key string): measured ~144 bytes with 16-byte keys (perf/wal_memtable.ts, --expose-gc).
+ */
+export const memtableEntryOverheadBytes = 144
 
 // ---- SSTables (lib/storage/sstable) ----
 export const blockBytesDefault = 4 * KiB
@@ -68,11 +73,123 @@ export const compactionThreadsMax = 2
 /** A manifest is rewritten from a snapshot once it grows past this. */
 export const manifestBytesMax = 64 * MiB
 
-// ---- Runtime: mailboxes, actors, supervisor (lib/runtime) ----
-// (runtime limits go here)
+// ---- Runtime: mailboxes, actors, supervisor (lib/runtime; spec in lib/runtime/RUNTIME.md) ----
+/** Data bytes of one mailbox ring (one per ordered pair of threads); a power of two. */
+export const mailboxRingBytesDefault = 256 * KiB
+export const mailboxRingBytesMin = 4 * KiB
+export const mailboxRingBytesMax = 64 * MiB
+/** The fixed envelope header of every ring record. */
+export const envelopeHeaderBytes = 32
+/** The largest record in a ring, as a fraction of it: bigger messages are split (§2). */
+export const mailboxFragmentDivisor = 4
+/** The largest message (payload bytes); above it a send is refused with KV_INVALID_ARGUMENT. */
+export const messageBytesMax = 32 * MiB
+/** Records taken from one inbound ring in one pass of the receive loop. */
+export const batchRecordsMax = 256
+/** Passes of the receive loop before it yields to the event loop (setImmediate). */
+export const batchPassesMax = 64
+/** Time the receive loop keeps polling (yielding via setImmediate) before it parks. */
+export const idlePollUsDefault = 100
+/** Synchronous spin before parking (blocks the loop); 0 by measurement (perf/README.md). */
+export const idleSpinUsDefault = 0
+export const idleSpinUsMax = 1000
+/** Requests in flight from one endpoint (slots of its request table, 16-bit slot numbers). */
+export const requestsInFlightMax = 65536
+export const runtimeRequestTimeoutMsDefault = 10_000
+export const runtimeRequestTimeoutMsMax = 24 * 3600 * 1000
+/** How often pending requests are checked against their deadlines (only while any pend). */
+export const deadlineSweepMs = 5
+/** A sender's queue to one destination, beyond which new sends get KV_OVERLOADED. */
+export const overflowMessagesMax = 100_000
+export const overflowBytesMax = 256 * MiB
+/** Wait on a parked doorbell while a queue waits for ring space (backs up the wake flag). */
+export const overflowRetryMs = 2
+/** Supervisor restart backoff for a crashed node. */
+export const restartBackoffMsMin = 50
+export const restartBackoffMsMax = 5_000
+/** A node up this long has its backoff reset. */
+export const restartStableMs = 10_000
+/** Consecutive failed restarts after which a node stays down. */
+export const restartAttemptsMax = 20
+/** A node's setup must report ready within this, or the node is restarted. */
+export const nodeStartTimeoutMs = 30_000
+/** close(): time for in-flight requests to finish, then for workers to exit. */
+export const closeDrainMs = 2_000
+export const closeTimeoutMs = 2_000
+/** Endpoints in one runtime: the supervisor plus node workers. */
+export const endpointsMax = 64
+// Runtime relations, checked at load.
+assert(Number.isInteger(Math.log2(mailboxRingBytesDefault)) && Number.isInteger(Math.log2(mailboxRingBytesMin)) && Number.isInteger(Math.log2(mailboxRingBytesMax)), 'ring sizes are powers of two')
+assert(mailboxRingBytesMin <= mailboxRingBytesDefault && mailboxRingBytesDefault <= mailboxRingBytesMax && mailboxRingBytesMax <= 2 ** 30, 'ring size within bounds; indices are mod 2^32')
+assert(mailboxRingBytesMin / mailboxFragmentDivisor >= 16 * envelopeHeaderBytes, 'a fragment of the smallest ring carries payload')
+assert(messageBytesMax >= valueBytesMax + keyBytesMax + 64 * KiB, 'a maximal key and value fit in one message')
+assert(messageBytesMax < 2 ** 31, 'message lengths are 32-bit')
+assert(requestsInFlightMax <= 65536, 'request slots are 16-bit')
+assert(deadlineSweepMs < runtimeRequestTimeoutMsDefault && runtimeRequestTimeoutMsDefault <= runtimeRequestTimeoutMsMax, 'deadlines are swept well within a timeout')
+assert(restartBackoffMsMin <= restartBackoffMsMax && restartBackoffMsMax < restartStableMs, 'restart backoff within bounds')
+assert(idleSpinUsDefault <= idleSpinUsMax, 'spin within bounds')
+assert(endpointsMax <= 65535, 'endpoint ids fit a u16')
 
 // ---- Cluster: ring, quorum, versions, hints (lib/cluster) ----
-// (cluster limits go here)
+// Sections named "§n" are in lib/cluster/PROTOCOL.md.
+/** Seed of hash32 over key bytes for ring placement (§2.1). Changing it moves every key. */
+export const ringHashSeed = 0x52696e67
+/** Seed of hash32 over key bytes for the key check inside a causal context (§4.4). */
+export const contextKeyHashSeed = 0x43747800
+/** Partitions (Q) of a new cluster; always a power of two (§2). */
+export const partitionsDefault = 64
+export const partitionsMin = 8
+export const partitionsMax = 16384
+/** Nodes in one cluster (ids are u32; this bounds claim and membership sizes). */
+export const nodesMax = 1024
+/** A cluster of `max(nodesMinDefault, cores)` nodes unless the caller says otherwise. */
+export const nodesMinDefault = 3
+/** N, R, W defaults and the largest N. */
+export const replicasDefault = 3
+export const replicasMax = 8
+export const readQuorumDefault = 2
+export const writeQuorumDefault = 2
+/** Siblings of one key after a client write; repair and handoff paths are not capped (§4.6). */
+export const siblingsMax = 32
+/** Encoded object (all siblings + version vector) after a client write (§4.6). */
+export const objectBytesMax = 32 * MiB
+/** Entries in one version vector; a decode guard, not pruning (we never prune, §4.1). */
+export const versionVectorEntriesMax = 4096
+/** Bytes of a causal context a client may hand back (§4.4). */
+export const contextBytesMax = 64 * KiB
+/** Default deadline of one client request, and the largest a caller may ask for. */
+export const requestTimeoutMsDefault = 5_000
+export const requestTimeoutMsMax = 10 * 60_000
+/** A replica that has not answered within this is treated as not answering (§5.4). */
+export const replicaTimeoutMsDefault = 1_000
+/** Consecutive replica timeouts after which a node is suspected, and for how long (§3.3). */
+export const suspectAfterTimeouts = 2
+export const suspectForMs = 2_000
+/** Gets of one key that may share one quorum round in one coordinator (§5.6). */
+export const coalescedGetWaitersMax = 1_024
+/** Hints held by one node, in bytes of hint records, and the oldest hint kept (§6). */
+export const hintBytesMax = 256 * MiB
+export const hintAgeMsMax = 3 * 3600_000
+/** Hint replay throttle: a token bucket in bytes (§6.3), and replays in flight per node. */
+export const hintReplayBytesPerSec = 4 * MiB
+export const hintReplayBurstBytes = 1 * MiB
+export const hintReplayInFlightMax = 4
+/** Backoff between replay attempts to an owner that failed, doubling from min to max. */
+export const hintRetryBackoffMsMin = 100
+export const hintRetryBackoffMsMax = 30_000
+// Cluster relations (lib/cluster/PROTOCOL.md §8).
+for (const q of [partitionsMin, partitionsDefault, partitionsMax]) assert(Number.isInteger(Math.log2(q)), 'partition counts are powers of two')
+assert(partitionsMin <= partitionsDefault && partitionsDefault <= partitionsMax, 'partitions default within bounds')
+assert(partitionsMin >= replicasMax, 'a ring always has room for N distinct owners')
+assert(readQuorumDefault + writeQuorumDefault > replicasDefault, 'default quorums overlap: R + W > N')
+assert(readQuorumDefault <= replicasDefault && writeQuorumDefault <= replicasDefault && replicasDefault <= replicasMax, 'R, W <= N <= replicasMax')
+assert(nodesMinDefault >= replicasDefault, 'the default cluster holds N distinct replicas')
+assert(valueBytesMax + 1 * KiB < objectBytesMax, 'one maximal value fits in an object')
+assert(objectBytesMax + keyBytesMax + 1 * KiB < batchBytesMax, 'an object (or a hint record) fits one batch')
+assert(objectBytesMax <= hintBytesMax, 'a maximal object can be hinted')
+assert(replicaTimeoutMsDefault < requestTimeoutMsDefault && requestTimeoutMsDefault <= requestTimeoutMsMax, 'timeouts nest')
+assert(hintRetryBackoffMsMin <= hintRetryBackoffMsMax && hintReplayBurstBytes <= hintReplayBytesPerSec, 'hint replay limits are ordered')
+assert(siblingsMax >= 1 && versionVectorEntriesMax >= nodesMax, 'a version vector holds an entry per node')
 
 // Relations, checked at load.
 assert(keyBytesMax < blockBytesDefault * 64, 'a key must fit in a bounded number of blocks')

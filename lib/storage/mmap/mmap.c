@@ -11,6 +11,11 @@
 #include <sys/mman.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <sys/file.h>
 
 #define CHECK(env, call)                                                    \
   do {                                                                      \
@@ -87,12 +92,93 @@ static napi_value Advise(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Directory locks. flock() gives one holder per open file description across processes (and
+// the kernel drops it when a process dies, even by SIGKILL). Within one process, worker threads
+// share descriptors, so a process-wide table (this library is loaded once per process) records
+// which lock files are held; a thread that dies without closing can be cleaned up by `unlock`.
+#define LOCKS_MAX 256
+static struct { char* path; int fd; } locks[LOCKS_MAX];
+static pthread_mutex_t locks_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int get_path(napi_env env, napi_value v, char* out, size_t cap) {
+  size_t n;
+  if (napi_get_value_string_utf8(env, v, out, cap, &n) != napi_ok || n + 1 >= cap) {
+    napi_throw_type_error(env, "RINGWOOD_MMAP", "path must be a string shorter than 4096 bytes");
+    return 0;
+  }
+  return 1;
+}
+
+// lock(path): 0 = taken; 1 = held in this process; 2 = held by another process; throws on I/O errors.
+static napi_value Lock(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[4096];
+  if (argc < 1 || !get_path(env, argv[0], path, sizeof path)) return NULL;
+  int status = 0;
+  pthread_mutex_lock(&locks_mu);
+  int free_slot = -1;
+  for (int i = 0; i < LOCKS_MAX; i++) {
+    if (locks[i].path == NULL) { if (free_slot < 0) free_slot = i; continue; }
+    if (strcmp(locks[i].path, path) == 0) { status = 1; break; }
+  }
+  if (status == 0 && free_slot < 0) status = -ENFILE;
+  if (status == 0) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) status = -errno;
+    else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      status = (errno == EWOULDBLOCK) ? 2 : -errno;
+      close(fd);
+    } else {
+      locks[free_slot].path = strdup(path);
+      locks[free_slot].fd = fd;
+    }
+  }
+  pthread_mutex_unlock(&locks_mu);
+  if (status < 0) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "lock failed: %s", strerror(-status));
+    napi_throw_error(env, "RINGWOOD_LOCK", msg);
+    return NULL;
+  }
+  napi_value result;
+  CHECK(env, napi_create_int32(env, status, &result));
+  return result;
+}
+
+// unlock(path): releases a lock this process holds; returns whether it held one.
+static napi_value Unlock(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[4096];
+  if (argc < 1 || !get_path(env, argv[0], path, sizeof path)) return NULL;
+  int held = 0;
+  pthread_mutex_lock(&locks_mu);
+  for (int i = 0; i < LOCKS_MAX; i++) {
+    if (locks[i].path != NULL && strcmp(locks[i].path, path) == 0) {
+      close(locks[i].fd);  // closing the descriptor releases the flock
+      free(locks[i].path);
+      locks[i].path = NULL;
+      held = 1;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&locks_mu);
+  napi_value result;
+  CHECK(env, napi_get_boolean(env, held, &result));
+  return result;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"map", NULL, Map, NULL, NULL, NULL, napi_default, NULL},
       {"advise", NULL, Advise, NULL, NULL, NULL, napi_default, NULL},
+      {"lock", NULL, Lock, NULL, NULL, NULL, napi_default, NULL},
+      {"unlock", NULL, Unlock, NULL, NULL, NULL, napi_default, NULL},
   };
-  CHECK(env, napi_define_properties(env, exports, 2, props));
+  CHECK(env, napi_define_properties(env, exports, 4, props));
   return exports;
 }
 

@@ -1,0 +1,27 @@
+// Read repair decisions (PROTOCOL.md §5.5): merge every answer, and name the primaries whose
+// answer differs from the merge. Fallbacks are not repaired; they hold hints, not ownership.
+
+import type { ConflictPolicy } from '../versioning/conflict_policy'
+import { mergeObjects } from '../versioning/conflict_policy'
+import { objectsEquivalent, type DvvObject } from '../versioning/dvv_object'
+
+/** The merge of all answers (undefined answers are "not found"). */
+export function mergeAnswers(answers: Iterable<DvvObject | undefined>, policy: ConflictPolicy): DvvObject | undefined {
+  let merged: DvvObject | undefined
+  for (const a of answers) merged = mergeObjects(merged, a, policy)
+  return merged
+}
+
+/**
+ * Primaries that answered with something other than `merged` and need the merged object.
+ * Nothing is stale when every answer was not found.
+ */
+export function staleReplicas(answers: ReadonlyMap<number, DvvObject | undefined>, merged: DvvObject | undefined, primaries: ReadonlySet<number>): number[] {
+  if (merged === undefined) return []
+  const out: number[] = []
+  for (const [node, answer] of answers) {
+    if (!primaries.has(node)) continue
+    if (answer === undefined || !objectsEquivalent(answer, merged)) out.push(node)
+  }
+  return out.sort((a, b) => a - b)
+}

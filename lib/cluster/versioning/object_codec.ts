@@ -1,0 +1,93 @@
+// Byte encoding of a stored object, version 1 (PROTOCOL.md §4.2). Canonical: equal objects
+// encode to equal bytes. Unknown version → KV_UNSUPPORTED_VERSION; any other malformation →
+// KV_CORRUPTION. The storage record or transport frame around it carries the checksum.
+
+import { KvError } from '../../errors'
+import { versionVectorEntriesMax } from '../../constants'
+import { varintLength } from '../../util/varint'
+import { CodecReader, CodecWriter } from './byte_codec'
+import { assertObject, checkObject, type DvvObject, type Sibling } from './dvv_object'
+import type { Dot, VersionVector } from './version_vector'
+
+export const objectFormatVersion = 1
+const flagTombstone = 1
+const flagExpiry = 2
+
+export function writeVv(w: CodecWriter, vv: VersionVector): void {
+  w.varint(vv.length)
+  for (const e of vv) {
+    w.varint(e.replica)
+    w.varint(e.counter)
+  }
+}
+
+export function readDots(r: CodecReader): Dot[] {
+  const count = r.varint()
+  if (count > versionVectorEntriesMax) r.fail(`${count} entries exceed the limit`)
+  const out: Dot[] = []
+  for (let i = 0; i < count; i++) {
+    const replica = r.varint()
+    const counter = r.varint()
+    if (replica > 0xffffffff) r.fail('replica id is not a u32')
+    out.push({ replica, counter })
+  }
+  return out
+}
+
+export function encodeObject(obj: DvvObject): Buffer {
+  assertObject(obj)
+  const w = new CodecWriter(32 + obj.siblings.reduce((n, s) => n + s.value.length + 24, 0))
+  w.u8(objectFormatVersion)
+  writeVv(w, obj.vv)
+  w.varint(obj.siblings.length)
+  for (const s of obj.siblings) {
+    w.varint(s.dot.replica)
+    w.varint(s.dot.counter)
+    w.u8((s.tombstone ? flagTombstone : 0) | (s.expiresAtMs !== 0 ? flagExpiry : 0))
+    w.varint(s.timestampMs)
+    if (s.expiresAtMs !== 0) w.varint(s.expiresAtMs)
+    w.varint(s.value.length)
+    w.bytes(s.value)
+  }
+  return w.finish()
+}
+
+/** Bytes of encodeObject(obj), without encoding it (for the client size cap). */
+export function encodedObjectLength(obj: DvvObject): number {
+  let n = 1 + varintLength(obj.vv.length) + varintLength(obj.siblings.length)
+  for (const e of obj.vv) n += varintLength(e.replica) + varintLength(e.counter)
+  for (const s of obj.siblings) {
+    n += varintLength(s.dot.replica) + varintLength(s.dot.counter) + 1 + varintLength(s.timestampMs)
+    if (s.expiresAtMs !== 0) n += varintLength(s.expiresAtMs)
+    n += varintLength(s.value.length) + s.value.length
+  }
+  return n
+}
+
+/** Decodes an object. Values are views into `buf` (copy them if `buf` is reused). */
+export function decodeObject(buf: Uint8Array): DvvObject {
+  const r = new CodecReader(buf, 'stored object', 'KV_CORRUPTION')
+  const version = r.u8()
+  if (version !== objectFormatVersion) {
+    throw new KvError('KV_UNSUPPORTED_VERSION', `stored object format version ${version} is not supported`, { version })
+  }
+  const vv = readDots(r)
+  const count = r.varint()
+  if (count > buf.length) r.fail('sibling count exceeds the buffer')
+  const siblings: Sibling[] = []
+  for (let i = 0; i < count; i++) {
+    const dot = { replica: r.varint(), counter: r.varint() }
+    const flags = r.u8()
+    if ((flags & ~(flagTombstone | flagExpiry)) !== 0) r.fail(`unknown sibling flags ${flags}`)
+    const timestampMs = r.varint()
+    const expiresAtMs = flags & flagExpiry ? r.varint() : 0
+    if (flags & flagExpiry && expiresAtMs === 0) r.fail('expiry flag with a zero expiry')
+    const value = r.bytes(r.varint())
+    siblings.push({ dot, timestampMs, expiresAtMs, tombstone: (flags & flagTombstone) !== 0, value })
+  }
+  r.end()
+  const obj = { vv, siblings }
+  const why = checkObject(obj)
+  if (why !== undefined) r.fail(why)
+  return obj
+}

@@ -1,0 +1,180 @@
+// The engine's background work (lib/storage/DESIGN.md): flushes of immutable memtables, one at
+// a time and oldest first, and compactions, one at a time, chosen by compaction/picker.ts and
+// run in the compaction pool. Each result is installed with one manifest edit. A failure here
+// (an I/O error, a corrupt input table) fails the engine for writes, like a failed log sync.
+
+import { KvError } from '../errors'
+import { tableBytesTarget } from '../constants'
+import { pickCompaction, planFullCompaction, type CompactionPlan } from './compaction/picker'
+import { inlineRunner, pooledRunner, type JobRunner } from './compaction/pool'
+import type { JobResult } from './compaction/jobs'
+import type { Engine } from './engine'
+import type { FileSystem } from './fs/file_system'
+import { tableFileName } from './filenames'
+import type { ResolvedOptions } from './options'
+import { emptyEdit } from './version/version_edit'
+
+export interface BackgroundStats {
+  flushes: number
+  flushBytesWritten: number
+  compactions: number
+  compactionBytesRead: number
+  compactionBytesWritten: number
+}
+
+export class Background {
+  readonly stats: BackgroundStats = { flushes: 0, flushBytesWritten: 0, compactions: 0, compactionBytesRead: 0, compactionBytesWritten: 0 }
+  private readonly runner: JobRunner & { release?(): Promise<void> }
+  private flushing: Promise<void> | undefined
+  private compacting: Promise<void> | undefined
+  private manual = false
+  private closing = false
+  private readonly cursor: (Buffer | undefined)[] = []
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: ResolvedOptions,
+    private readonly fs: FileSystem,
+  ) {
+    this.runner = options.compactionInline ? inlineRunner : pooledRunner()
+  }
+
+  scheduleFlush(): void {
+    if (this.flushing !== undefined || this.engine.imms.length === 0) return
+    this.flushing = this.flushOldest()
+      .catch((err) => this.failed(err))
+      .finally(() => {
+        this.flushing = undefined
+        this.engine.releaseWriters()
+        if (!this.closing) {
+          this.scheduleFlush()
+          this.scheduleCompaction()
+        }
+      })
+  }
+
+  private async flushOldest(): Promise<void> {
+    const e = this.engine
+    const imm = e.imms[0]!
+    await imm.logClosed
+    const result = await this.runner.run({
+      kind: 'flush',
+      dir: e.dir,
+      logPaths: imm.logPaths,
+      repair: this.options.repair,
+      fileNumber: e.versions.newFileNumber(),
+      smallestSnapshot: e.smallestSnapshot(),
+      table: this.tableOptions(),
+    })
+    const edit = emptyEdit()
+    for (const table of result.tables) edit.added.push({ level: 0, table })
+    edit.logNumber = e.nextLogNumberAfterOldest()
+    edit.lastSeq = e.lastSequence
+    e.versions.logAndApply(edit)
+    e.imms.shift()
+    for (const p of imm.logPaths) this.unlink(p)
+    this.stats.flushes++
+    this.stats.flushBytesWritten += result.bytesWritten
+  }
+
+  scheduleCompaction(): void {
+    if (this.compacting !== undefined || this.manual || this.closing) return
+    const plan = pickCompaction(this.engine.versions.current, this.cursor, new Set())
+    if (plan === undefined) return
+    this.compacting = this.compact(plan)
+      .catch((err) => this.failed(err))
+      .finally(() => {
+        this.compacting = undefined
+        this.engine.releaseWriters()
+        this.scheduleCompaction()
+      })
+  }
+
+  private async compact(plan: Omit<CompactionPlan, 'score'>): Promise<void> {
+    const e = this.engine
+    const inputs = [...plan.inputs, ...plan.outputs]
+    const bytes = inputs.reduce((a, t) => a + t.size, 0)
+    const fileNumbers: number[] = []
+    for (let i = Math.ceil(bytes / tableBytesTarget) + 2; i > 0; i--) fileNumbers.push(e.versions.newFileNumber())
+    const result: JobResult = await this.runner.run({
+      kind: 'compaction',
+      dir: e.dir,
+      inputs: inputs.map((t) => tableFileName(e.dir, t.fileNumber)),
+      fileNumbers,
+      bottommost: plan.bottommost,
+      smallestSnapshot: e.smallestSnapshot(),
+      nowMs: this.options.clock.nowMs(),
+      table: this.tableOptions(),
+      reader: this.options.reader,
+      bytesPerSec: this.options.compactionBytesPerSec,
+    })
+    const v = e.versions.current
+    const edit = emptyEdit()
+    for (const t of inputs) {
+      const level = v.levels.findIndex((l) => l.some((x) => x.fileNumber === t.fileNumber))
+      edit.removed.push({ level, fileNumber: t.fileNumber })
+    }
+    for (const table of result.tables) edit.added.push({ level: plan.outputLevel, table })
+    e.versions.logAndApply(edit)
+    const last = plan.inputs.reduce<Buffer | undefined>((m, t) => (m === undefined || Buffer.compare(t.largest, m) > 0 ? t.largest : m), undefined)
+    this.cursor[plan.level] = last
+    this.stats.compactions++
+    this.stats.compactionBytesRead += result.bytesRead
+    this.stats.compactionBytesWritten += result.bytesWritten
+    // Reserved numbers that no output used name no file; nothing to clean.
+  }
+
+  /** Merges every table into the deepest level (waits for running work first). */
+  async compactAll(): Promise<void> {
+    this.manual = true
+    try {
+      while (this.compacting !== undefined) await this.compacting
+      for (;;) {
+        const plan = planFullCompaction(this.engine.versions.current)
+        if (plan === undefined) break
+        await this.compact(plan)
+        if (planFullCompaction(this.engine.versions.current)?.inputs.length === 0) break
+      }
+    } finally {
+      this.manual = false
+      this.engine.releaseWriters()
+      this.scheduleCompaction()
+    }
+  }
+
+  /** Resolves when no immutable memtable is waiting (or a flush failed). */
+  async whenFlushed(): Promise<void> {
+    while (this.flushing !== undefined) {
+      await this.flushing
+      if (this.failure !== undefined) throw this.failure
+    }
+  }
+
+  private failure: KvError | undefined
+
+  private failed(err: unknown): void {
+    const kv = err instanceof KvError ? err : new KvError('KV_IO_ERROR', `background work failed: ${(err as Error).message}`, {}, { cause: err })
+    this.failure ??= kv
+    this.engine.fail(kv)
+  }
+
+  private tableOptions(): { blockBytes: number; bloomBitsPerKey: number } {
+    return { blockBytes: this.options.blockBytes, bloomBitsPerKey: this.options.bloomBitsPerKey }
+  }
+
+  private unlink(p: string): void {
+    try {
+      this.fs.unlink(p)
+    } catch {
+      // An undeleted flushed log is deleted at the next open (below logNumber).
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true
+    while (this.flushing !== undefined || this.compacting !== undefined) {
+      await Promise.all([this.flushing, this.compacting])
+    }
+    await this.runner.release?.()
+  }
+}

@@ -1,0 +1,64 @@
+// The properties block of an SSTable (FORMAT.md §3.4): facts about the table that compaction
+// and the engine use without reading data blocks. Encoded as a data-block-shaped block
+// (restart interval 1) of string keys in bytewise order; numbers are varints, keys are bytes.
+
+import { corruption } from '../../errors'
+import { readVarint, varintEnd, varintLength, writeVarint } from '../../util/varint'
+import { Kind } from '../types'
+import { BlockBuilder } from './block_builder'
+import { BlockIterator } from './block_iterator'
+
+export interface TableProperties {
+  entries: number
+  keys: number
+  tombstones: number
+  rawKeyBytes: number
+  rawValueBytes: number
+  /** Before zeroing (FORMAT.md §3.1); 0 for an empty table. */
+  minSeq: number
+  maxSeq: number
+  /** First and last key; empty for an empty table. */
+  smallest: Buffer
+  largest: Buffer
+  /** Earliest expiresAtMs of a PutTtl entry; 0 if none. */
+  minExpiresAtMs: number
+}
+
+const numberFields = ['entries', 'keys', 'tombstones', 'rawKeyBytes', 'rawValueBytes', 'minSeq', 'maxSeq', 'minExpiresAtMs'] as const
+const bytesFields = ['smallest', 'largest'] as const
+const allFields: string[] = [...numberFields, ...bytesFields].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+
+export function encodeProperties(p: TableProperties): Buffer {
+  const b = new BlockBuilder(1)
+  for (const name of allFields) {
+    let value: Buffer
+    if ((bytesFields as readonly string[]).includes(name)) value = p[name as (typeof bytesFields)[number]]
+    else {
+      const n = p[name as (typeof numberFields)[number]]
+      value = Buffer.allocUnsafe(varintLength(n))
+      writeVarint(value, 0, n)
+    }
+    b.add(Buffer.from(name, 'latin1'), Kind.Put, 0, 0, value)
+  }
+  return Buffer.from(b.finish())
+}
+
+/** Unknown names are skipped (a newer writer may add some); a missing one is KV_CORRUPTION. */
+export function decodeProperties(buf: Buffer, start: number, size: number, file: string, fileOffset: number): TableProperties {
+  const it = new BlockIterator(false)
+  it.reset(buf, start, size, file, fileOffset)
+  const seen = new Map<string, Buffer>()
+  for (it.seekToStart(); it.valid(); it.next()) seen.set(it.key().toString('latin1'), Buffer.from(it.value()))
+  const out: Record<string, unknown> = {}
+  for (const name of allFields) {
+    const v = seen.get(name)
+    if (v === undefined) throw corruption(`${file}: properties block lacks "${name}"`, { file, offset: fileOffset })
+    if ((bytesFields as readonly string[]).includes(name)) out[name] = v
+    else {
+      const n = readVarint(v, 0)
+      if (varintEnd.offset !== v.length) throw corruption(`${file}: property "${name}" is not one varint`, { file, offset: fileOffset })
+      out[name] = n
+    }
+  }
+  return out as unknown as TableProperties
+}

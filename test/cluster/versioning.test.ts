@@ -1,0 +1,181 @@
+// Object and context encodings, conflict policies, client caps, TTL and tombstones
+// (PROTOCOL.md §4.2–§4.6). Dynamo §4.4 (data versioning).
+
+import t from 'tap'
+import { makePrng, seedFromEnv } from '../../lib/util/prng'
+import { isKvError } from '../../lib/errors'
+import { emptyObject, join, sync, update, type DvvObject } from '../../lib/cluster/versioning/dvv_object'
+import { decodeObject, encodeObject, encodedObjectLength } from '../../lib/cluster/versioning/object_codec'
+import { decodeContext, encodeContext, contextToBase64 } from '../../lib/cluster/versioning/causal_context'
+import { applyClientWrite, keepSiblings, mergeObjects, readResult, type ConflictPolicy } from '../../lib/cluster/versioning/conflict_policy'
+import { checkClientCaps } from '../../lib/cluster/versioning/client_caps'
+import { Checks } from './support'
+
+const seed = seedFromEnv()
+t.comment(`RINGWOOD_SEED=${seed}`)
+const b = (s: string): Buffer => Buffer.from(s)
+const T0 = 1_700_000_000_000
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn()
+  } catch (err) {
+    return (err as { code?: string }).code ?? 'no code'
+  }
+  return undefined
+}
+
+function write(obj: DvvObject | undefined, value: string | undefined, replica: number, ctx?: ReturnType<typeof join>, policy: ConflictPolicy = keepSiblings, ts = T0, ttlMs?: number) {
+  return applyClientWrite(obj, { value: value === undefined ? undefined : b(value), context: ctx, timestampMs: ts, ttlMs }, replica, policy)
+}
+
+t.test('object encoding v1: golden bytes, round trip, canonical', async (t) => {
+  const o = write(undefined, 'hi', 7).object
+  const bytes = encodeObject(o)
+  // version 1 | vv: 1 entry (7,1) | 1 sibling: dot (7,1), flags 0, ts varint, len 2, "hi"
+  t.equal(bytes.subarray(0, 6).toString('hex'), '010107010107')
+  t.equal(bytes.length, encodedObjectLength(o))
+  t.same(decodeObject(bytes), o)
+  const prng = makePrng(seed)
+  const c = new Checks(t)
+  for (let i = 0; i < 300; i++) {
+    let obj: DvvObject = emptyObject
+    for (let k = prng.int(6); k >= 0; k--) {
+      const r = prng.int(4)
+      obj = update(obj, prng.bool() ? join(obj) : { vv: [], dots: [] }, r * 1000, {
+        timestampMs: prng.int(2 ** 40),
+        expiresAtMs: prng.bool() ? prng.int(2 ** 45) + 1 : 0,
+        tombstone: false,
+        value: prng.bytes(prng.int(40)),
+      }).object
+    }
+    const enc = encodeObject(obj)
+    c.ok(enc.length === encodedObjectLength(obj), 'length')
+    c.ok(encodeObject(decodeObject(enc)).equals(enc), 'round trip is canonical')
+  }
+  c.done()
+})
+
+t.test('object decoding: unknown version and malformed bytes', async (t) => {
+  const bytes = encodeObject(write(undefined, 'hi', 7).object)
+  t.equal(code(() => decodeObject(Buffer.concat([b('\x02'), bytes.subarray(1)]))), 'KV_UNSUPPORTED_VERSION')
+  t.equal(code(() => decodeObject(bytes.subarray(0, bytes.length - 1))), 'KV_CORRUPTION', 'truncated')
+  t.equal(code(() => decodeObject(Buffer.concat([bytes, b('x')]))), 'KV_CORRUPTION', 'trailing')
+  const badFlags = Buffer.from(bytes)
+  badFlags[6] = 0x80
+  t.equal(code(() => decodeObject(badFlags)), 'KV_CORRUPTION', 'unknown flags')
+  const uncovered = Buffer.from(bytes)
+  uncovered[5] = 2 // sibling dot (7,2) beyond vv (7,1)
+  t.equal(code(() => decodeObject(uncovered)), 'KV_CORRUPTION', 'dot not covered')
+  t.equal(code(() => decodeObject(Buffer.alloc(0))), 'KV_CORRUPTION')
+})
+
+t.test('causal context v1: round trip, key check, malformed input is KV_INVALID_ARGUMENT', async (t) => {
+  const ctx = { vv: [{ replica: 1, counter: 3 }, { replica: 9, counter: 1 }], dots: [{ replica: 2, counter: 5 }] }
+  t.same(decodeContext('k', encodeContext('k', ctx)), ctx)
+  t.same(decodeContext('k', contextToBase64('k', ctx)), ctx, 'base64')
+  t.equal(code(() => decodeContext('other', encodeContext('k', ctx))), 'KV_INVALID_ARGUMENT', 'another key')
+  const enc = encodeContext('k', ctx)
+  t.equal(code(() => decodeContext('k', Buffer.concat([b('\x09'), enc.subarray(1)]))), 'KV_INVALID_ARGUMENT', 'unknown version')
+  t.equal(code(() => decodeContext('k', enc.subarray(0, 7))), 'KV_INVALID_ARGUMENT', 'truncated')
+  t.equal(code(() => decodeContext('k', 'not base64 at all!!')), 'KV_INVALID_ARGUMENT')
+  t.equal(code(() => encodeContext('k', { vv: [], dots: [{ replica: 1, counter: 1 }] }) && decodeContext('k', encodeContext('k', { vv: [{ replica: 1, counter: 1 }], dots: [{ replica: 1, counter: 1 }] }))), 'KV_INVALID_ARGUMENT', 'a dot covered by the vv')
+})
+
+t.test('concurrent writes make siblings; a write with the context of a get supersedes them', async (t) => {
+  const a = write(undefined, 'a', 1)
+  const b2 = write(undefined, 'b', 2)
+  const merged = sync(a.object, b2.object)
+  const r = readResult(merged, keepSiblings, T0)!
+  t.same(r.siblings.map(String), ['a', 'b'])
+  t.equal(String(r.value), 'a', 'value is the first sibling in dot order')
+  const c = write(merged, 'c', 1, r.context)
+  t.same(readResult(c.object, keepSiblings, T0)!.siblings.map(String), ['c'])
+  // The old replica state loses to it on sync: nothing resurrects.
+  t.same(readResult(sync(b2.object, c.object), keepSiblings, T0)!.siblings.map(String), ['c'])
+  // A write without context next to a value makes a sibling.
+  const d = write(c.object, 'd', 1)
+  t.same(readResult(d.object, keepSiblings, T0)!.siblings.map(String), ['c', 'd'])
+})
+
+t.test('the context a set returns replaces the client\'s own write, not a concurrent one it never saw', async (t) => {
+  const x = write(undefined, 'x', 1) // someone else's write
+  const mine = write(x.object, 'mine', 1) // no context: a sibling of x
+  t.same(mine.context.dots, [{ replica: 1, counter: 2 }], 'not contiguous with the (empty) context: an exception dot')
+  const next = write(mine.object, 'next', 1, mine.context)
+  t.same(readResult(next.object, keepSiblings, T0)!.siblings.map(String), ['x', 'next'])
+  const folded = write(next.object, 'again', 1, next.context)
+  t.same(readResult(folded.object, keepSiblings, T0)!.siblings.map(String), ['x', 'again'])
+})
+
+t.test('deletes are versioned tombstones; without a context a delete removes what the replica holds', async (t) => {
+  const a = write(undefined, 'a', 1)
+  const del = write(a.object, undefined, 1)
+  t.equal(readResult(del.object, keepSiblings, T0), undefined)
+  t.equal(del.object.siblings.length, 1)
+  t.ok(del.object.siblings[0]!.tombstone)
+  // A concurrent write on another replica survives the delete.
+  const other = write(undefined, 'b', 2)
+  t.same(readResult(sync(del.object, other.object), keepSiblings, T0)!.siblings.map(String), ['b'])
+  // The delete reaches a replica that still has 'a': 'a' goes.
+  t.equal(readResult(sync(a.object, del.object), keepSiblings, T0), undefined)
+})
+
+t.test('TTL: an expired sibling reads as absent', async (t) => {
+  const a = write(undefined, 'a', 1, undefined, keepSiblings, T0, 1000)
+  t.equal(a.object.siblings[0]!.expiresAtMs, T0 + 1000)
+  t.equal(String(readResult(a.object, keepSiblings, T0 + 999)!.value), 'a')
+  t.equal(readResult(a.object, keepSiblings, T0 + 1000), undefined)
+})
+
+t.test('last-write-wins is opt-in and keeps the newest by timestamp, then dot', async (t) => {
+  const lww: ConflictPolicy = { kind: 'lww' }
+  const old = write(undefined, 'old', 1, undefined, lww, T0)
+  const newer = write(undefined, 'new', 2, undefined, lww, T0 + 5)
+  const m = mergeObjects(old.object, newer.object, lww)!
+  t.same(readResult(m, lww, T0)!.siblings.map(String), ['new'])
+  t.equal(m.siblings.length, 1)
+  t.same(readResult(mergeObjects(newer.object, old.object, lww), lww, T0)!.siblings.map(String), ['new'], 'order does not matter')
+  // The same inputs under the default keep both.
+  t.equal(mergeObjects(old.object, newer.object, keepSiblings)!.siblings.length, 2)
+  const w = write(old.object, 'w', 1, undefined, lww, T0 + 10)
+  t.equal(w.object.siblings.length, 1)
+})
+
+t.test('a resolver runs on the write path and on reads', async (t) => {
+  const longest: ConflictPolicy = { kind: 'resolver', resolve: (s) => [...s].sort((x, y) => y.value.length - x.value.length)[0]!.value }
+  const a = write(undefined, 'aaa', 1)
+  const bb = write(undefined, 'b', 2)
+  const merged = sync(a.object, bb.object)
+  t.equal(String(readResult(merged, longest, T0)!.value), 'aaa')
+  t.equal(readResult(merged, longest, T0)!.siblings.length, 2, 'siblings still listed')
+  const w = write(merged, 'cc', 1, undefined, longest)
+  t.equal(w.object.siblings.length, 1, 'the coordinator collapses siblings')
+  t.equal(String(w.object.siblings[0]!.value), 'aaa')
+  // The resolved value supersedes what it resolved on every replica.
+  t.equal(sync(bb.object, w.object).siblings.length, 1)
+  const next = write(w.object, 'z', 1, w.context, longest)
+  t.same(readResult(next.object, keepSiblings, T0)!.siblings.map(String), ['z'], 'the returned context covers the resolution')
+})
+
+t.test('client caps: too many siblings or bytes is KV_TOO_MANY_SIBLINGS; merges are not capped', async (t) => {
+  let obj: DvvObject | undefined
+  for (let i = 0; i < 32; i++) obj = write(obj, `v${i}`, i % 3).object
+  t.equal(obj!.siblings.length, 32)
+  t.equal(code(() => write(obj, 'one too many', 1)), 'KV_TOO_MANY_SIBLINGS')
+  t.equal(code(() => checkClientCaps(write(undefined, 'x'.repeat(100), 1).object, 10, 50)), 'KV_TOO_MANY_SIBLINGS')
+  const other = write(undefined, 'other', 9).object
+  t.equal(mergeObjects(obj, other, keepSiblings)!.siblings.length, 33, 'a replica merge is never refused')
+  t.ok(isKvError(catchErr(() => write(obj, 'x', 1)), 'KV_TOO_MANY_SIBLINGS'))
+  // With the context, the client resolves them and the write passes.
+  t.equal(write(obj, 'resolved', 1, join(obj!)).object.siblings.length, 1)
+})
+
+function catchErr(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (err) {
+    return err
+  }
+  return undefined
+}
