@@ -32,7 +32,7 @@ export interface TableBuildResult {
 }
 
 export class TableBuilder {
-  private readonly data = new BlockBuilder(blockRestartInterval)
+  private readonly data: BlockBuilder
   private readonly index = new BlockBuilder(1)
   private readonly bloom: BloomBuilder
   private offset = 0
@@ -48,6 +48,7 @@ export class TableBuilder {
     assertInteger(options.blockBytes, 1, 64 * 1024 * 1024, 'blockBytes')
     assertInteger(options.bloomBitsPerKey, 0, bloomBitsPerKeyMax, 'bloomBitsPerKey')
     this.bloom = new BloomBuilder(options.bloomBitsPerKey)
+    this.data = new BlockBuilder(blockRestartInterval)
   }
 
   /** Bytes written so far plus the open data block: for cutting compaction output by size. */

@@ -6,7 +6,7 @@
 
 import { corruption } from '../../errors'
 import { readVarint, varintEnd } from '../../util/varint'
-import { blockTrailerBytes, compareRange } from './block_format'
+import { blockTrailerBytes } from './block_format'
 import { BlockIterator } from './block_iterator'
 
 export class TableIndex {
@@ -60,15 +60,31 @@ export class TableIndex {
 
   /** The first data block whose last key is >= key, or `count` if none: where key can only be. */
   find(key: Uint8Array): number {
+    // Binary search that skips the prefix every remaining candidate shares with the key:
+    // keys[0, lo) < key <= keys[hi, count), and a key between keys[lo - 1] and keys[hi] shares
+    // min(lcpLo, lcpHi) leading bytes with the target (sorted order).
     const keys = this.keys
     const ko = this.keyOffsets
     const kl = key.length
     let lo = 0
     let hi = this.count
+    let lcpLo = 0
+    let lcpHi = 0
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
-      if (compareRange(keys, ko[mid]!, ko[mid + 1]!, key, 0, kl) < 0) lo = mid + 1
-      else hi = mid
+      const a = ko[mid]!
+      const al = ko[mid + 1]! - a
+      let j = lcpLo < lcpHi ? lcpLo : lcpHi
+      const n = al < kl ? al : kl
+      while (j < n && keys[a + j] === key[j]) j++
+      const c = j < n ? keys[a + j]! - key[j]! : al - kl
+      if (c < 0) {
+        lo = mid + 1
+        lcpLo = j
+      } else {
+        hi = mid
+        lcpHi = j
+      }
     }
     return lo
   }
