@@ -321,7 +321,7 @@ export class Engine {
     const k = keyForRead(key)
     const snap = options?.snapshot !== undefined ? this.snapshotSeq(options.snapshot) : this.lastSeq
     const now = this.options.clock.nowMs()
-    let e: Entry | undefined = this.mem.get(k, snap)
+    let e: Entry | undefined = this.mem.count > 0 ? this.mem.get(k, snap) : undefined
     for (let i = this.imms.length - 1; e === undefined && i >= 0; i--) e = this.imms[i]!.mem.get(k, snap)
     if (e !== undefined) return isLive(e.kind, e.expiresAtMs, now) ? Buffer.from(e.value) : undefined
     const v = this.versions.current

@@ -19,6 +19,10 @@
 // never retry an fsync (after a failed fsync the kernel may have dropped the dirty pages). The
 // segment may hold a partial record; recovery cuts it off as a torn tail.
 //
+// A group that waits for no fdatasync ('none', 'interval') is written with one synchronous
+// write(2) (page cache copy, a few µs): measured ~3x the acknowledged rate of an async libuv
+// write at one write in flight, equal at 1000 in flight. Groups that sync use async append+sync.
+//
 // Buffers: two scratch buffers alternate (pending / in flight); the in-flight one is not touched
 // until its append resolves, so no per-write Buffer is allocated.
 
