@@ -70,6 +70,8 @@ export const compactionBytesPerSecDefault = 256 * MiB
 export const compactionThreadsMax = 2
 
 // ---- Files ----
+/** Data directories one process may hold open at once (the addon's lock table, mmap.c LOCKS_MAX). */
+export const lockedDirectoriesMax = 4096
 /** A manifest is rewritten from a snapshot once it grows past this. */
 export const manifestBytesMax = 64 * MiB
 
@@ -89,7 +91,7 @@ export const batchRecordsMax = 256
 /** Passes of the receive loop before it yields to the event loop (setImmediate). */
 export const batchPassesMax = 64
 /** Time the receive loop keeps polling (yielding via setImmediate) before it parks. */
-export const idlePollUsDefault = 100
+export const idlePollUsDefault = 200
 /** Synchronous spin before parking (blocks the loop); 0 by measurement (perf/README.md). */
 export const idleSpinUsDefault = 0
 export const idleSpinUsMax = 1000

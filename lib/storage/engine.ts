@@ -78,7 +78,10 @@ export class Engine {
   private logNumber: number
   readonly imms: ImmutableMemtable[] = []
   private lastSeq: number
+  /** Sequence numbers read by open snapshots and iterators, with their counts. */
   private readonly snapshots = new Map<number, number>()
+  /** The snapshots this engine handed out and that are not released. */
+  private readonly liveSnapshots = new Set<Snapshot>()
   private closed = false
   private failure: KvError | undefined
   private stall: Promise<void> | undefined
@@ -351,21 +354,21 @@ export class Engine {
     this.assertOpen()
     const seq = this.lastSeq
     this.snapshots.set(seq, (this.snapshots.get(seq) ?? 0) + 1)
-    let released = false
-    return {
+    const snap: Snapshot = {
       seq,
       release: () => {
-        if (released) return
-        released = true
+        if (!this.liveSnapshots.delete(snap)) return
         const n = this.snapshots.get(seq)! - 1
         if (n === 0) this.snapshots.delete(seq)
         else this.snapshots.set(seq, n)
       },
     }
+    this.liveSnapshots.add(snap)
+    return snap
   }
 
   private snapshotSeq(s: Snapshot): number {
-    if (!this.snapshots.has(s.seq)) throw invalidArgument('the snapshot was released or belongs to another engine')
+    if (!this.liveSnapshots.has(s)) throw invalidArgument('the snapshot was released or belongs to another engine')
     return s.seq
   }
 

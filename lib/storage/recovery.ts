@@ -31,7 +31,7 @@ export function recoverEngine(
   const names = fs.list(dir)
   const parsed = names.map((n) => ({ name: n, p: parseFileName(n) }))
   if (versions.exists()) {
-    if (opts.errorIfExists) throw invalidArgument(`${dir} already holds a database (errorIfExists is true)`)
+    if (opts.errorIfExists) throw invalidArgument(`a database already exists in ${dir} (errorIfExists is true)`, { exists: true })
     versions.recover()
   } else {
     if (parsed.some((f) => f.p?.kind === 'table' || f.p?.kind === 'manifest')) {

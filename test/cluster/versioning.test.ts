@@ -10,6 +10,7 @@ import { decodeContext, encodeContext, contextToBase64 } from '../../lib/cluster
 import { applyClientWrite, keepSiblings, mergeObjects, readResult, type ConflictPolicy } from '../../lib/cluster/versioning/conflict_policy'
 import { checkClientCaps } from '../../lib/cluster/versioning/client_caps'
 import { Checks } from './support'
+import { catchErr } from '../support/tmp'
 
 const seed = seedFromEnv()
 t.comment(`RINGWOOD_SEED=${seed}`)
@@ -170,12 +171,3 @@ t.test('client caps: too many siblings or bytes is KV_TOO_MANY_SIBLINGS; merges 
   // With the context, the client resolves them and the write passes.
   t.equal(write(obj, 'resolved', 1, join(obj!)).object.siblings.length, 1)
 })
-
-function catchErr(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  return undefined
-}

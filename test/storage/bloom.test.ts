@@ -5,6 +5,7 @@ import t from 'tap'
 import { BloomBuilder, bloomProbes, BloomReader } from '../../lib/storage/bloom/index'
 import { isKvError } from '../../lib/errors'
 import { hash32 } from '../../lib/util/hash'
+import { catchErr } from '../support/tmp'
 
 function key(i: number): Buffer {
   const b = Buffer.alloc(16)
@@ -68,12 +69,3 @@ t.test('probes, empty and malformed filters', async (t) => {
   t.ok(isKvError(catchErr(() => new BloomReader(bad)), 'KV_CORRUPTION'))
   t.ok(isKvError(catchErr(() => new BloomReader(Buffer.from([3]))), 'KV_CORRUPTION'))
 })
-
-function catchErr(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  return undefined
-}

@@ -8,6 +8,7 @@ import t from 'tap'
 import { AssertionError } from '../../lib/assert'
 import { chooseReader, MmapFile, native, openTableFile } from '../../lib/storage/mmap/index'
 import { PreadFile } from '../../lib/storage/fs/real_fs'
+import { catchErr } from '../support/tmp'
 
 function tmpFile(t: { teardown(fn: () => void): void }, bytes: Buffer): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringwood-mmap-'))
@@ -54,12 +55,3 @@ t.test('openTableFile: option, then RINGWOOD_READER, then the addon decide', asy
   t.type(f, PreadFile)
   f.close()
 })
-
-function catchErr(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  return undefined
-}

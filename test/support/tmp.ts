@@ -19,11 +19,17 @@ export async function rejection(p: Promise<unknown>): Promise<{ code?: string } 
   return undefined
 }
 
-export function thrown(fn: () => unknown): { code?: string } | undefined {
+/** Runs `fn` and returns what it threw (or undefined if it returned). */
+export function catchErr(fn: () => unknown): unknown {
   try {
     fn()
   } catch (err) {
-    return err as { code?: string }
+    return err
   }
   return undefined
+}
+
+/** `catchErr`, typed for reading an error's code. */
+export function thrown(fn: () => unknown): { code?: string } | undefined {
+  return catchErr(fn) as { code?: string } | undefined
 }

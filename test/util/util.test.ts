@@ -6,6 +6,7 @@ import { makePrng } from '../../lib/util/prng'
 import { readU32, readU64, writeU32, writeU64, prefixSuccessor } from '../../lib/util/bytes'
 import { isKvError } from '../../lib/errors'
 import { ManualClock } from '../../lib/util/clock'
+import { catchErr } from '../support/tmp'
 
 t.test('varint round-trips up to 2^53 - 1', async (t) => {
   const values = [0, 1, 127, 128, 255, 300, 16383, 16384, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER]
@@ -67,12 +68,3 @@ t.test('manual clock fires timers in order', async (t) => {
   t.same(fired, [1, 2])
   t.equal(c.nowMs(), 25)
 })
-
-function catchErr(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  return undefined
-}

@@ -5,6 +5,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { KvError } from '../../errors'
+import { lockedDirectoriesMax } from '../../constants'
 import { native } from '../mmap/native'
 import type { RandomAccessFile } from '../types'
 import type { AppendFile, FileSystem } from './file_system'
@@ -175,7 +176,15 @@ function lockedError(p: string, by: string): KvError {
 }
 
 function flockLock(p: string): { release(): void } {
-  const status = native!.lock(p)
+  let status: number
+  try {
+    status = native!.lock(p)
+  } catch (err) {
+    if (/Too many open files/.test((err as Error).message)) {
+      throw new KvError('KV_OVERLOADED', `this process already holds ${lockedDirectoriesMax} open Ringwood directories; close one first`, { file: p, limit: lockedDirectoriesMax })
+    }
+    throw new KvError('KV_IO_ERROR', `cannot lock ${p}: ${(err as Error).message}`, { file: p }, { cause: err })
+  }
   if (status === 1) throw lockedError(p, 'by another engine in this process')
   if (status === 2) throw lockedError(p, 'by another process')
   return { release: () => void native!.unlock(p) }

@@ -7,6 +7,7 @@ import { compareBytes } from '../../util/bytes'
 import type { InternalIterator } from '../types'
 import { isLive } from '../types'
 
+/** Bounds as in abstract-level: where both are given, `gte` wins over `gt` and `lte` over `lt`. */
 export interface RangeOptions {
   gt?: Buffer
   gte?: Buffer
@@ -36,6 +37,8 @@ export class DbIterator {
     private readonly nowMs: number,
     private readonly onClose: () => void,
   ) {
+    if (range.gte !== undefined) delete range.gt
+    if (range.lte !== undefined) delete range.lt
     const l = range.limit ?? -1
     this.limit = l < 0 ? Infinity : l
     this.reverse = range.reverse === true

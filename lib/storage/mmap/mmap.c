@@ -96,7 +96,7 @@ static napi_value Advise(napi_env env, napi_callback_info info) {
 // the kernel drops it when a process dies, even by SIGKILL). Within one process, worker threads
 // share descriptors, so a process-wide table (this library is loaded once per process) records
 // which lock files are held; a thread that dies without closing can be cleaned up by `unlock`.
-#define LOCKS_MAX 256
+#define LOCKS_MAX 4096  /* = lockedDirectoriesMax in lib/constants.ts */
 static struct { char* path; int fd; } locks[LOCKS_MAX];
 static pthread_mutex_t locks_mu = PTHREAD_MUTEX_INITIALIZER;
 

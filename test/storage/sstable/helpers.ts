@@ -53,14 +53,7 @@ export function compareEntries(a: ModelEntry, b: ModelEntry): number {
   return Buffer.compare(a.key, b.key) || b.seq - a.seq
 }
 
-export function catchErr(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  return undefined
-}
+export { catchErr } from '../../support/tmp'
 
 /** The repository root (holds package.json), from the source or the compiled test folder. */
 export function repoRoot(): string {

@@ -8,6 +8,7 @@ import { readU32 } from '../../../lib/util/bytes'
 import { checksum } from '../../../lib/util/crc32c'
 import { makePrng, seedFromEnv } from '../../../lib/util/prng'
 import { goldenHex, plain, randomEntry } from './wal_helpers'
+import { catchErr } from '../../support/tmp'
 
 function goldenRecord(): Buffer {
   return frameRecord(
@@ -82,12 +83,3 @@ t.test('scanRecords yields records with offsets and reports damage', async (t) =
   t.equal(recordPayloadLength(a, 0), 5)
   t.equal(recordPayloadLength(a, 0, 4), -1, 'longer than the record limit is bad')
 })
-
-function catchErr(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  return undefined
-}

@@ -10,6 +10,7 @@ import { encodeGroupPayload, frameRecord } from '../../../lib/storage/wal/log_fo
 import { LogReader } from '../../../lib/storage/wal/log_reader'
 import { dumpWal } from '../../../lib/storage/wal/dump'
 import { put, tempDir } from './wal_helpers'
+import { catchErr } from '../../support/tmp'
 
 const realFs = new RealFs()
 
@@ -120,12 +121,3 @@ t.test('dumpWal lists records and entries', async (t) => {
   t.match(out, /seq=7 PUT_TTL key=0x0001 expiresAtMs=5 value="x"/)
   t.match(out, /4 records, 7 entries/)
 })
-
-function catchErr(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  return undefined
-}

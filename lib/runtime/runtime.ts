@@ -1,0 +1,113 @@
+// The runtime facade: starts the supervisor's endpoint and the node workers, and hands out
+// the supervisor's endpoint (to send to nodes), the control plane and close(). Holds no logic.
+
+import path from 'node:path'
+import type * as Comlink from 'comlink'
+import { assertInteger } from '../assert'
+import { endpointsMax, mailboxRingBytesDefault, mailboxRingBytesMax, mailboxRingBytesMin } from '../constants'
+import { invalidArgument } from '../errors'
+import { systemClock, type Clock } from '../util'
+import type { NodeControl } from './control'
+import { createDoorbell } from './doorbell'
+import { Endpoint, type PeerListener } from './endpoint'
+import type { IdlePolicy } from './receive_loop'
+import { Supervisor } from './supervisor'
+
+export interface RuntimeOptions {
+  /** Node workers to start (endpoint ids 1..nodes). */
+  nodes: number
+  /** Absolute path of a compiled module exporting setupNode(ctx); default: the echo node. */
+  setupModule?: string
+  /** Passed to every node's setup (structured-cloned). */
+  setupData?: unknown
+  /** Data bytes of each mailbox ring (a power of two). */
+  ringBytes?: number
+  idle?: Partial<IdlePolicy>
+  clock?: Clock
+  restartBackoffMsMin?: number
+  restartBackoffMsMax?: number
+  onNodeExit?: (id: number, generation: number, exitCode: number) => void
+}
+
+export class Runtime {
+  private constructor(
+    /** The supervisor's endpoint (id 0): send and request to nodes 1..N from here. */
+    readonly endpoint: Endpoint,
+    private readonly supervisor: Supervisor,
+    readonly nodes: number,
+  ) {}
+
+  static async start(opts: RuntimeOptions): Promise<Runtime> {
+    if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > endpointsMax - 1) {
+      throw invalidArgument(`nodes must be an integer in [1, ${endpointsMax - 1}]`, { nodes: opts.nodes })
+    }
+    const ringBytes = opts.ringBytes ?? mailboxRingBytesDefault
+    if (!Number.isInteger(Math.log2(ringBytes)) || ringBytes < mailboxRingBytesMin || ringBytes > mailboxRingBytesMax) {
+      throw invalidArgument(`ringBytes must be a power of two in [${mailboxRingBytesMin}, ${mailboxRingBytesMax}]`, { ringBytes })
+    }
+    const clock = opts.clock ?? systemClock
+    const idle = opts.idle ?? {}
+    const endpoint = new Endpoint({ id: 0, generation: 1, doorbell: createDoorbell(), clock, idle, localRingBytes: ringBytes })
+    const supervisor = new Supervisor(endpoint, {
+      nodes: opts.nodes,
+      setupModule: opts.setupModule ?? path.join(__dirname, 'echo_node.js'),
+      setupData: opts.setupData,
+      ringBytes, idle, clock,
+      restartBackoffMsMin: opts.restartBackoffMsMin,
+      restartBackoffMsMax: opts.restartBackoffMsMax,
+      onNodeExit: opts.onNodeExit,
+    })
+    const rt = new Runtime(endpoint, supervisor, opts.nodes)
+    try {
+      await supervisor.start()
+    } catch (err) {
+      await supervisor.close()
+      throw err
+    }
+    return rt
+  }
+
+  /** Node ids: 1..nodes. */
+  nodeIds(): number[] {
+    return Array.from({ length: this.nodes }, (_, i) => i + 1)
+  }
+
+  isUp(id: number): boolean {
+    return this.endpoint.isUp(id)
+  }
+
+  /** Node up/down events, as seen by the supervisor's endpoint. */
+  onPeer(listener: PeerListener): () => void {
+    return this.endpoint.onPeer(listener)
+  }
+
+  waitUp(id: number): Promise<void> {
+    assertInteger(id, 1, this.nodes, 'node id')
+    return this.supervisor.waitUp(id)
+  }
+
+  generationOf(id: number): number {
+    return this.supervisor.generationOf(id)
+  }
+
+  /** The control plane of node `id` (comlink): stats, ping, crash, setup's functions. */
+  control(id: number): Comlink.Remote<NodeControl> {
+    return this.supervisor.control(id)
+  }
+
+  /** Test hook: kills node `id` (as a crash); it is restarted after the backoff. */
+  kill(id: number): Promise<void> {
+    assertInteger(id, 1, this.nodes, 'node id')
+    return this.supervisor.kill(id)
+  }
+
+  /** Node threads still running. */
+  threads(): number {
+    return this.supervisor.threads()
+  }
+
+  /** RUNTIME.md §9: delivers or fails everything in flight; resolves when no thread is left. */
+  close(): Promise<{ requestsFailed: number; messagesUndelivered: number }> {
+    return this.supervisor.close()
+  }
+}

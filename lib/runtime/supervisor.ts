@@ -1,0 +1,282 @@
+// The supervisor (RUNTIME.md §8, §9): runs on the caller's thread, owns endpoint 0, allocates
+// every ring and doorbell, spawns the node workers, tells live nodes when a peer comes up or
+// goes down, restarts a crashed node with backoff, and closes everything.
+
+import path from 'node:path'
+import { MessageChannel, Worker } from 'node:worker_threads'
+import * as Comlink from 'comlink'
+import nodeEndpoint from 'comlink/dist/umd/node-adapter'
+import { assert } from '../assert'
+import {
+  closeDrainMs,
+  closeTimeoutMs,
+  nodeStartTimeoutMs,
+  restartAttemptsMax,
+  restartBackoffMsMax,
+  restartBackoffMsMin,
+  restartStableMs,
+} from '../constants'
+import { KvError } from '../errors'
+import type { Clock, TimerHandle } from '../util'
+import type { FromNode, NodeControl, NodeWorkerData, ToNode } from './control'
+import { createDoorbell } from './doorbell'
+import type { Endpoint } from './endpoint'
+import type { PeerLink } from './peer'
+import type { IdlePolicy } from './receive_loop'
+import { createRing } from './ring'
+
+export interface SupervisorOptions {
+  nodes: number
+  setupModule: string
+  setupData: unknown
+  ringBytes: number
+  idle: Partial<IdlePolicy>
+  clock: Clock
+  restartBackoffMsMin?: number
+  restartBackoffMsMax?: number
+  /** Called when a node exits unexpectedly (before any restart). */
+  onNodeExit?: (id: number, generation: number, exitCode: number) => void
+}
+
+type SlotState = 'starting' | 'up' | 'down' | 'failed'
+
+interface Slot {
+  id: number
+  generation: number
+  state: SlotState
+  worker: Worker | undefined
+  doorbell: SharedArrayBuffer
+  control: Comlink.Remote<NodeControl> | undefined
+  controlPort: import('node:worker_threads').MessagePort | undefined
+  upSinceMs: number
+  backoffMs: number
+  attempts: number
+  timer: TimerHandle | undefined
+  waiters: (() => void)[]
+  exited: Promise<void>
+}
+
+export class Supervisor {
+  private readonly slots: Slot[] = []
+  /** rings.get(`${from}>${to}`): the ring `from` writes and `to` reads, for their current generations. */
+  private readonly rings = new Map<string, SharedArrayBuffer>()
+  private closing: Promise<{ requestsFailed: number; messagesUndelivered: number }> | undefined
+  private startFailure: ((err: Error) => void) | undefined
+
+  constructor(
+    readonly endpoint: Endpoint,
+    private readonly opts: SupervisorOptions,
+  ) {
+    assert(endpoint.id === 0, 'the supervisor owns endpoint 0')
+    for (let id = 1; id <= opts.nodes; id++) {
+      this.slots.push({
+        id, generation: 0, state: 'down', worker: undefined, doorbell: createDoorbell(), control: undefined, controlPort: undefined,
+        upSinceMs: 0, backoffMs: opts.restartBackoffMsMin ?? restartBackoffMsMin, attempts: 0, timer: undefined, waiters: [], exited: Promise.resolve(),
+      })
+    }
+  }
+
+  /** Spawns every node and resolves when all are up (rejects if a setup fails). */
+  async start(): Promise<void> {
+    const failed = new Promise<never>((_, reject) => (this.startFailure = reject))
+    // Every ring first, so that each node starts with links to all the others (§8).
+    for (const s of this.slots) this.allocate(s)
+    for (const s of this.slots) this.spawn(s, false)
+    try {
+      await Promise.race([Promise.all(this.slots.map((s) => this.waitUp(s.id))), failed])
+    } finally {
+      this.startFailure = undefined
+    }
+  }
+
+  private slot(id: number): Slot {
+    const s = this.slots[id - 1]
+    assert(s !== undefined, `no node ${id}`)
+    return s
+  }
+
+  private ring(from: number, to: number): SharedArrayBuffer {
+    const r = this.rings.get(`${from}>${to}`)
+    assert(r !== undefined, `no ring ${from}>${to}`)
+    return r
+  }
+
+  private doorbellOf(id: number): SharedArrayBuffer {
+    return id === 0 ? this.endpoint.doorbell.sab : this.slot(id).doorbell
+  }
+
+  private linkFor(self: number, peer: number, generation: number): PeerLink {
+    return { id: peer, generation, outRing: this.ring(self, peer), inRing: this.ring(peer, self), doorbell: this.doorbellOf(peer) }
+  }
+
+  /** A new generation of node `s`: its doorbell and fresh rings to every live endpoint. */
+  private allocate(s: Slot): void {
+    s.generation++
+    s.state = 'starting'
+    s.doorbell = createDoorbell()
+    const others = [0, ...this.slots.filter((o) => o !== s && (o.worker !== undefined || o.state === 'starting')).map((o) => o.id)]
+    for (const o of others) {
+      this.rings.set(`${s.id}>${o}`, createRing(this.opts.ringBytes))
+      this.rings.set(`${o}>${s.id}`, createRing(this.opts.ringBytes))
+    }
+  }
+
+  /**
+   * Starts the worker of node `s` with links to the supervisor and every live node. On a
+   * restart (`announce`), every live node and the supervisor install their link to it now:
+   * what they send waits in the ring until the node's setup has run.
+   */
+  private spawn(s: Slot, announce = true): void {
+    if (announce) this.allocate(s)
+    const links = [this.linkFor(s.id, 0, this.endpoint.generation)]
+    for (const o of this.slots) if (o !== s && o.state !== 'down' && o.state !== 'failed') links.push(this.linkFor(s.id, o.id, o.generation))
+    const channel = new MessageChannel()
+    const data: NodeWorkerData = {
+      id: s.id, generation: s.generation, doorbell: s.doorbell, links, setupModule: this.opts.setupModule, setupData: this.opts.setupData,
+      idle: this.opts.idle, localRingBytes: this.opts.ringBytes, controlPort: channel.port2,
+    }
+    const worker = new Worker(path.join(__dirname, 'node_worker.js'), { workerData: data, transferList: [channel.port2] })
+    s.worker = worker
+    s.controlPort = channel.port1
+    s.control = Comlink.wrap<NodeControl>(nodeEndpoint(channel.port1 as never))
+    const generation = s.generation
+    s.exited = new Promise((resolve) => worker.once('exit', (code) => {
+      this.onExit(s, worker, generation, code)
+      resolve()
+    }))
+    worker.on('error', () => {}) // the exit that follows is what counts
+    worker.on('message', (m: FromNode) => this.onNodeMessage(s, worker, m))
+    this.endpoint.installPeer(this.linkFor(0, s.id, s.generation))
+    if (announce) {
+      for (const o of this.slots) {
+        if (o !== s && o.worker !== undefined) this.post(o, { t: 'peer-up', link: this.linkFor(o.id, s.id, s.generation) })
+      }
+    }
+    s.timer = this.opts.clock.setTimeout(() => {
+      if (s.worker === worker && s.state === 'starting') void worker.terminate()
+    }, nodeStartTimeoutMs)
+  }
+
+  private onNodeMessage(s: Slot, worker: Worker, m: FromNode): void {
+    if (s.worker !== worker) return
+    if (m.t === 'setup-failed') {
+      this.startFailure?.(new Error(`node ${s.id} setup failed: ${m.message}`))
+      return
+    }
+    s.timer?.cancel()
+    s.timer = undefined
+    s.state = 'up'
+    s.upSinceMs = this.opts.clock.monotonicMs()
+    s.attempts = 0
+    const waiters = s.waiters
+    s.waiters = []
+    for (const w of waiters) w()
+  }
+
+  private post(s: Slot, m: ToNode): void {
+    try {
+      s.worker?.postMessage(m)
+    } catch {
+      // the worker is exiting; its exit handler will run
+    }
+  }
+
+  private onExit(s: Slot, worker: Worker, generation: number, code: number): void {
+    if (s.worker !== worker) return
+    s.timer?.cancel()
+    s.timer = undefined
+    s.worker = undefined
+    s.control = undefined
+    s.controlPort?.close()
+    s.controlPort = undefined
+    const wasUp = s.state === 'up'
+    s.state = 'down'
+    if (this.closing !== undefined) return // close() fails what is left with KV_CLOSED
+    this.endpoint.removePeer(s.id, generation)
+    for (const o of this.slots) if (o.worker !== undefined) this.post(o, { t: 'peer-down', id: s.id, generation })
+    this.opts.onNodeExit?.(s.id, generation, code)
+    const now = this.opts.clock.monotonicMs()
+    const min = this.opts.restartBackoffMsMin ?? restartBackoffMsMin
+    const max = this.opts.restartBackoffMsMax ?? restartBackoffMsMax
+    if (wasUp && now - s.upSinceMs >= restartStableMs) s.backoffMs = min
+    const delay = s.backoffMs
+    s.backoffMs = Math.min(max, s.backoffMs * 2)
+    if (++s.attempts > restartAttemptsMax) {
+      s.state = 'failed'
+      return
+    }
+    s.timer = this.opts.clock.setTimeout(() => {
+      s.timer = undefined
+      if (this.closing === undefined && s.worker === undefined) this.spawn(s)
+    }, delay)
+  }
+
+  /** Resolves when node `id` is up (now or after its restart). */
+  waitUp(id: number): Promise<void> {
+    const s = this.slot(id)
+    if (s.state === 'up') return Promise.resolve()
+    return new Promise((resolve) => s.waiters.push(resolve))
+  }
+
+  state(id: number): SlotState {
+    return this.slot(id).state
+  }
+
+  generationOf(id: number): number {
+    return this.slot(id).generation
+  }
+
+  control(id: number): Comlink.Remote<NodeControl> {
+    const c = this.slot(id).control
+    if (c === undefined) throw new KvError('KV_UNAVAILABLE', `node ${id} is not running`, { node: id })
+    return c
+  }
+
+  /** Test hook: terminates node `id` as a crash would; the supervisor restarts it. */
+  async kill(id: number): Promise<void> {
+    const s = this.slot(id)
+    const exited = s.exited
+    await s.worker?.terminate()
+    await exited
+  }
+
+  /** Threads still running (for tests: 0 after close). */
+  threads(): number {
+    return this.slots.filter((s) => s.worker !== undefined).length
+  }
+
+  close(): Promise<{ requestsFailed: number; messagesUndelivered: number }> {
+    this.closing ??= this.closeImpl()
+    return this.closing
+  }
+
+  private async closeImpl(): Promise<{ requestsFailed: number; messagesUndelivered: number }> {
+    const ep = this.endpoint
+    const clock = this.opts.clock
+    ep.refuse(new KvError('KV_CLOSED', 'the runtime is closing'))
+    for (const s of this.slots) s.timer?.cancel()
+    const until = clock.monotonicMs() + closeDrainMs
+    while ((ep.pendingRequests > 0 || ep.hasQueued) && clock.monotonicMs() < until) {
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, 1))
+    }
+    const running = this.slots.filter((s) => s.worker !== undefined)
+    for (const s of running) this.post(s, { t: 'close' })
+    await Promise.all(running.map(async (s) => {
+      const w = s.worker
+      let t: TimerHandle | undefined
+      await Promise.race([s.exited, new Promise<void>((resolve) => (t = clock.setTimeout(resolve, closeTimeoutMs)))])
+      t?.cancel()
+      if (s.worker === w && w !== undefined) {
+        await w.terminate()
+        await s.exited
+      }
+    }))
+    for (const s of this.slots) {
+      s.timer?.cancel()
+      const waiters = s.waiters
+      s.waiters = []
+      for (const w of waiters) w()
+    }
+    return ep.close(new KvError('KV_CLOSED', 'the runtime is closed'))
+  }
+}

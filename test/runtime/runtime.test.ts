@@ -1,0 +1,221 @@
+// The runtime end to end: real node workers, real rings. Ordering, no loss under random
+// sizes, wrap-around and backpressure, messages larger than a ring, nested requests
+// all-to-all, deadlines, bad input, a node crashing mid-request, shutdown with messages in
+// flight. Every loop is bounded in count and time; randomized parts print their seed.
+
+import path from 'node:path'
+import t from 'tap'
+import { messageBytesMax } from '../../lib/constants'
+import { isKvError, type KvError } from '../../lib/errors'
+import { Runtime } from '../../lib/runtime'
+import { makePrng, seedFromEnv } from '../../lib/util'
+import { A, SINK_SUMMARY, sinkPayload, TYPED_KNOWN, type SinkSummary } from './fixtures/test_node'
+
+const setupModule = path.join(__dirname, 'fixtures', 'test_node.js')
+const seed = seedFromEnv()
+t.comment(`seed ${seed} (RINGWOOD_SEED=${seed} reproduces)`)
+
+function u32(...xs: number[]): Uint8Array {
+  const out = new Uint8Array(4 * xs.length)
+  const dv = new DataView(out.buffer)
+  xs.forEach((x, i) => dv.setUint32(4 * i, x, true))
+  return out
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a, 0)
+  out.set(b, a.length)
+  return out
+}
+
+async function summary(rt: Runtime, node: number): Promise<SinkSummary> {
+  return JSON.parse(Buffer.from(await rt.endpoint.requestAsync(node, A.SINK, SINK_SUMMARY, new Uint8Array(0))).toString()) as SinkSummary
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p
+    return 'ok'
+  } catch (err) {
+    return isKvError(err) ? err.code : `not a KvError: ${String(err)}`
+  }
+}
+
+function codeOfSync(fn: () => void): string {
+  try {
+    fn()
+    return 'ok'
+  } catch (err) {
+    return isKvError(err) ? err.code : `not a KvError: ${String(err)}`
+  }
+}
+
+t.test('per-sender ordering, no loss, no duplicates: random sizes, wrap-around, backpressure, fragments', async (t) => {
+  const prng = makePrng(seed)
+  // Small rings: wrap-around every few messages, full rings all the time, big messages split.
+  const rt = await Runtime.start({ nodes: 2, setupModule, ringBytes: 8192 })
+  t.teardown(() => rt.close())
+  const count = 3000
+  let bytes = 0
+  let sent = 0
+  const started = Date.now()
+  for (let seq = 1; seq <= count && Date.now() - started < 20_000; seq++) {
+    sent = seq
+    const len = prng.bool(0.02) ? prng.range(3000, 40_000) : prng.int(600)
+    bytes += len
+    rt.endpoint.send(1, A.SINK, 3, sinkPayload(0, seq, prng.bytes(len)))
+    // node 2 gets the same stream as requests (responses interleave with the stream)
+    if (seq % 3 === 0) rt.endpoint.request(2, A.SINK, 3, sinkPayload(0, seq / 3, prng.bytes(len)), () => {})
+    if (seq % 500 === 0) await new Promise((r) => setImmediate(r))
+  }
+  t.ok(rt.endpoint.stats.queued > 0, `backpressure happened: ${rt.endpoint.stats.queued} messages waited in the queue`)
+  const s1 = await summary(rt, 1)
+  const s2 = await summary(rt, 2)
+  t.equal(s1.received, sent, `node 1 got all ${sent} messages (${bytes} payload bytes)`)
+  t.equal(s1.orderErrors, 0, 'in send order, no gaps, no duplicates')
+  t.equal(s1.hashErrors, 0, 'payloads intact')
+  t.equal(s2.received, Math.floor(sent / 3), 'node 2 got every request')
+  t.equal(s2.orderErrors + s2.hashErrors, 0, 'node 2: in order and intact')
+})
+
+t.test('echo of random sizes round-trips byte for byte, up to a message far larger than a ring', async (t) => {
+  const prng = makePrng(seed ^ 0x5a5a)
+  const rt = await Runtime.start({ nodes: 1, setupModule, ringBytes: 16384 })
+  t.teardown(() => rt.close())
+  const sizes = [0, 1, 7, 8, 4064, 4065, 100_000, 1 << 20, ...Array.from({ length: 200 }, () => prng.int(5000))]
+  const bodies = sizes.map((n) => prng.bytes(n))
+  const replies = await Promise.all(bodies.map((b) => rt.endpoint.requestAsync(1, A.ECHO, 5, b)))
+  let bad = 0
+  replies.forEach((r, i) => (bad += Buffer.compare(Buffer.from(r), bodies[i]!) === 0 ? 0 : 1))
+  t.equal(bad, 0, `${sizes.length} echoes identical`)
+})
+
+t.test('2 to 8 workers requesting all-to-all, nested through FORWARD (deadlock-free)', async (t) => {
+  for (const nodes of [2, 5, 8]) {
+    const rt = await Runtime.start({ nodes, setupModule, ringBytes: 8192 })
+    const ids = rt.nodeIds()
+    const started = Date.now()
+    // every node fans out to every node (itself included)
+    const fan = ids.map((n) => rt.endpoint.requestAsync(n, A.FANOUT, 0, Buffer.from(JSON.stringify({ targets: ids, count: 150, bytes: 200 }))))
+    // and nested: supervisor -> a -> FORWARD -> b's FORWARD -> c's echo, for many triples at once
+    const nested: Promise<Uint8Array>[] = []
+    for (let i = 0; i < 300; i++) {
+      const a = ids[i % nodes]!
+      const b = ids[(i * 7 + 1) % nodes]!
+      const c = ids[(i * 3 + 2) % nodes]!
+      const inner = concat(u32(c, A.ECHO), u32(i))
+      nested.push(rt.endpoint.requestAsync(a, A.FORWARD, 1, concat(u32(b, A.FORWARD), inner), { timeoutMs: 20_000 }))
+    }
+    const results = (await Promise.all(fan)).map((r) => JSON.parse(Buffer.from(r).toString()) as { bad: number; failed: number })
+    t.same(results.map((r) => r.bad + r.failed), ids.map(() => 0), `${nodes} nodes: every fan-out echo came back intact`)
+    const nestedOut = await Promise.all(nested)
+    t.ok(nestedOut.every((r, i) => r.length === 4 && new DataView(r.buffer, r.byteOffset).getUint32(0, true) === i), `${nodes} nodes: 300 doubly nested requests answered`)
+    t.comment(`${nodes} nodes: ${nodes * nodes * 150} fan-out + 300 nested requests in ${Date.now() - started} ms`)
+    const res = await rt.close()
+    t.equal(rt.threads(), 0, 'no thread left')
+    t.same(res, { requestsFailed: 0, messagesUndelivered: 0 })
+  }
+})
+
+t.test('bad input: a clear error, nothing lost', async (t) => {
+  const rt = await Runtime.start({ nodes: 1, setupModule })
+  t.teardown(() => rt.close())
+  const ep = rt.endpoint
+  const before = await summary(rt, 1)
+  ep.send(1, A.SINK, 3, sinkPayload(7, 1, new Uint8Array(10)))
+  t.equal(codeOfSync(() => ep.send(1, A.SINK, 3, new Uint8Array(messageBytesMax + 1))), 'KV_INVALID_ARGUMENT', 'oversized message refused')
+  t.equal(await codeOf(ep.requestAsync(1, A.ECHO, 1, new Uint8Array(messageBytesMax + 1))), 'KV_INVALID_ARGUMENT', 'oversized request refused')
+  t.equal(await codeOf(ep.requestAsync(1, 999, 1, new Uint8Array(1))), 'KV_INVALID_ARGUMENT', 'request to an unknown actor')
+  t.equal(await codeOf(ep.requestAsync(1, A.TYPED, 77, new Uint8Array(1))), 'KV_INVALID_ARGUMENT', 'unknown message type')
+  t.equal(await codeOf(ep.requestAsync(1, A.TYPED, TYPED_KNOWN, new Uint8Array(1))), 'ok', 'a known type still works')
+  t.equal(codeOfSync(() => ep.send(9, A.ECHO, 1, new Uint8Array(1))), 'KV_UNAVAILABLE', 'unknown node')
+  t.equal(codeOfSync(() => ep.send(1, -1, 1, new Uint8Array(1))), 'KV_INVALID_ARGUMENT', 'bad actor id')
+  t.equal(codeOfSync(() => ep.send(1, A.ECHO, 70000, new Uint8Array(1))), 'KV_INVALID_ARGUMENT', 'bad message type')
+  ep.send(1, 999, 1, new Uint8Array(3)) // one-way to an unknown actor: counted on the node
+  ep.send(1, A.SINK, 3, sinkPayload(7, 2, new Uint8Array(10)))
+  const after = await summary(rt, 1)
+  t.equal(after.received - before.received, 2, 'messages around the bad ones all arrived')
+  t.equal(after.orderErrors, 0)
+  const stats = await rt.control(1).stats()
+  t.equal(stats.unknownActor, 2, 'the node counted both messages to an unknown actor')
+  t.equal(await codeOf(ep.requestAsync(1, A.SLOW, 0, u32(2000), { timeoutMs: 30 })), 'KV_TIMEOUT', 'a deadline fails the request')
+})
+
+t.test('a node crashing mid-request: KV_UNAVAILABLE within a bounded time, then restart', async (t) => {
+  const downs: number[] = []
+  const rt = await Runtime.start({ nodes: 3, setupModule, restartBackoffMsMin: 20 })
+  t.teardown(() => rt.close())
+  rt.onPeer((id, up) => !up && downs.push(id))
+  const ep = rt.endpoint
+  t.equal(rt.generationOf(2), 1)
+  // in flight to node 2: our own slow request, and node 1's and node 3's requests to node 2
+  const slow = ep.requestAsync(2, A.SLOW, 0, u32(5000))
+  const viaNode1 = ep.requestAsync(1, A.FORWARD, 0, concat(u32(2, A.SLOW), u32(5000)))
+  const viaNode3 = ep.requestAsync(3, A.FORWARD, 0, concat(u32(2, A.SLOW), u32(5000)))
+  await new Promise((r) => setTimeout(r, 50))
+  const t0 = Date.now()
+  ep.send(2, A.CRASH, 0, new Uint8Array(0)) // an assertion-like throw inside a handler kills the node
+  t.equal(await codeOf(slow), 'KV_UNAVAILABLE', 'our request failed')
+  t.equal(await codeOf(viaNode1), 'KV_UNAVAILABLE', "node 1's request to node 2 failed")
+  t.equal(await codeOf(viaNode3), 'KV_UNAVAILABLE', "node 3's request to node 2 failed")
+  const took = Date.now() - t0
+  t.ok(took < 5000, `failed within ${took} ms`)
+  t.same(downs, [2], 'a node-down event')
+  t.equal(codeOfSync(() => ep.send(2, A.ECHO, 1, new Uint8Array(1))), rt.isUp(2) ? 'ok' : 'KV_UNAVAILABLE', 'sends to a down node are refused')
+  await rt.waitUp(2)
+  t.equal(rt.generationOf(2), 2, 'restarted with a new generation')
+  t.equal(Buffer.from(await ep.requestAsync(2, A.ECHO, 1, Buffer.from('back'))).toString(), 'back', 'the restarted node answers')
+  t.equal(Buffer.from(await ep.requestAsync(1, A.FORWARD, 0, concat(u32(2, A.ECHO), Buffer.from('peer')))).toString(), 'peer', 'its peers reach it again')
+  // the control plane: kill node 3 from the test, as an operator would
+  await rt.kill(3)
+  await rt.waitUp(3)
+  t.equal(await rt.control(3).ping(), 'pong')
+  t.equal(await rt.control(3).call('generation'), 2)
+})
+
+t.test('shutdown with messages in flight: every request settles, no thread is left', async (t) => {
+  const prng = makePrng(seed ^ 0x77)
+  const rt = await Runtime.start({ nodes: 3, setupModule })
+  const ep = rt.endpoint
+  const all: Promise<string>[] = []
+  for (let i = 0; i < 3000; i++) {
+    const node = 1 + (i % 3)
+    const p = prng.bool(0.05) ? ep.requestAsync(node, A.SLOW, 0, u32(prng.int(20))) : ep.requestAsync(node, A.ECHO, 1, prng.bytes(prng.int(2000)))
+    all.push(codeOf(p))
+    if (i % 7 === 0) ep.send(node, A.SINK, 3, sinkPayload(1, i / 7 + 1, new Uint8Array(100)))
+  }
+  // these cannot finish before close gives up waiting (closeDrainMs): they must fail, not hang
+  const stuck = [1, 2, 3].map((node) => codeOf(ep.requestAsync(node, A.SLOW, 0, u32(60_000), { timeoutMs: 120_000 })))
+  const t0 = Date.now()
+  const closed = await rt.close()
+  t.same(await Promise.all(stuck), ['KV_CLOSED', 'KV_CLOSED', 'KV_CLOSED'], 'requests still running at close fail with KV_CLOSED')
+  t.ok(closed.requestsFailed >= 3, `close reports ${closed.requestsFailed} failed requests`)
+  const codes = await Promise.all(all)
+  t.ok(Date.now() - t0 < 10_000, `closed in ${Date.now() - t0} ms`)
+  const bad = codes.filter((c) => c !== 'ok' && c !== 'KV_CLOSED')
+  t.same(bad, [], 'every request was answered or failed with KV_CLOSED')
+  t.comment(`answered ${codes.filter((c) => c === 'ok').length}, failed ${closed.requestsFailed}, undelivered one-way ${closed.messagesUndelivered}`)
+  t.equal(rt.threads(), 0, 'no thread left')
+  t.equal(codeOfSync(() => ep.send(1, A.ECHO, 1, new Uint8Array(1))), 'KV_CLOSED', 'sends after close are refused')
+})
+
+t.test('failFast: a full ring gives a retryable KV_OVERLOADED and loses nothing', async (t) => {
+  const rt = await Runtime.start({ nodes: 1, setupModule, ringBytes: 4096 })
+  t.teardown(() => rt.close())
+  const ep = rt.endpoint
+  let sent = 0
+  let overloaded: KvError | undefined
+  for (let i = 0; i < 10_000 && overloaded === undefined; i++) {
+    try {
+      ep.send(1, A.SINK, 3, sinkPayload(5, sent + 1, new Uint8Array(200)), { failFast: true })
+      sent++
+    } catch (err) {
+      overloaded = err as KvError
+    }
+  }
+  t.ok(isKvError(overloaded, 'KV_OVERLOADED') && overloaded.retryable, `KV_OVERLOADED after ${sent} sends`)
+  const s = await summary(rt, 1)
+  t.equal(s.received, sent, 'every accepted message arrived')
+  t.equal(s.orderErrors, 0)
+})
