@@ -9,7 +9,7 @@
 import { assert } from '../assert'
 import * as C from '../constants'
 import { KvError, invalidArgument } from '../errors'
-import { toBuffer, type KeyLike } from '../util/bytes'
+import { compareBytes, toBuffer, type KeyLike } from '../util/bytes'
 import { Background } from './background'
 import { RealFs } from './fs/real_fs'
 import type { FileSystem } from './fs/file_system'
@@ -22,7 +22,7 @@ import { chooseReader } from './mmap'
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './options'
 import { recoverEngine, type RepairReport } from './recovery'
 import { TableCache } from './table_cache'
-import { Kind, isLive, type Entry, type InternalIterator } from './types'
+import { Kind, type Entry, type InternalIterator } from './types'
 import type { Version } from './version/version'
 import { VersionSet } from './version/version_set'
 import { LogWriter } from './wal/log_writer'
@@ -323,23 +323,27 @@ export class Engine {
     this.assertOpen()
     const k = keyForRead(key)
     const snap = options?.snapshot !== undefined ? this.snapshotSeq(options.snapshot) : this.lastSeq
-    const now = this.options.clock.nowMs()
     let e: Entry | undefined = this.mem.count > 0 ? this.mem.get(k, snap) : undefined
     for (let i = this.imms.length - 1; e === undefined && i >= 0; i--) e = this.imms[i]!.mem.get(k, snap)
-    if (e !== undefined) return isLive(e.kind, e.expiresAtMs, now) ? Buffer.from(e.value) : undefined
+    if (e !== undefined) return this.visible(e.kind, e.expiresAtMs) ? Buffer.from(e.value) : undefined
     const v = this.versions.current
     for (const t of v.levels[0]!) {
-      if (Buffer.compare(k, t.smallest) < 0 || Buffer.compare(k, t.largest) > 0) continue
+      if (compareBytes(k, t.smallest) < 0 || compareBytes(k, t.largest) > 0) continue
       const r = this.tables.get(t).get(k, snap)
-      if (r !== undefined) return isLive(r.kind, r.expiresAtMs, now) ? Buffer.from(r.value) : undefined
+      if (r !== undefined) return this.visible(r.kind, r.expiresAtMs) ? r.copyValue() : undefined
     }
     for (let level = 1; level < v.levels.length; level++) {
       const i = v.findTable(level, k)
       if (i < 0) continue
       const r = this.tables.get(v.levels[level]![i]!).get(k, snap)
-      if (r !== undefined) return isLive(r.kind, r.expiresAtMs, now) ? Buffer.from(r.value) : undefined
+      if (r !== undefined) return this.visible(r.kind, r.expiresAtMs) ? r.copyValue() : undefined
     }
     return undefined
+  }
+
+  /** A found version is a live value (the clock is read only for entries with a TTL). */
+  private visible(kind: Kind, expiresAtMs: number): boolean {
+    return kind === Kind.Put || (kind === Kind.PutTtl && expiresAtMs > this.options.clock.nowMs())
   }
 
   get(key: KeyLike, options?: ReadOptions): Promise<Buffer | undefined> {
@@ -403,7 +407,7 @@ export class Engine {
     const e = keyForRead(end)
     let total = 0
     for (const t of this.versions.current.tables()) {
-      if (Buffer.compare(t.largest, s) < 0 || Buffer.compare(t.smallest, e) >= 0) continue
+      if (compareBytes(t.largest, s) < 0 || compareBytes(t.smallest, e) >= 0) continue
       const r = this.tables.get(t)
       total += Math.max(0, r.approximateOffsetOf(e) - r.approximateOffsetOf(s))
     }
