@@ -27,7 +27,7 @@ export const logGroupBytesMax = 4 * MiB
 export const logRecordBytesMax = batchBytesMax + 1 * MiB
 /** In `interval` durability, the log is synced at least this often. */
 export const logSyncIntervalMs = 10
-/** A log segment is rotated with the memtable; this bounds a segment for huge memtables. */
+/** A log segment is rotated with the memtable, or when it passes this size (the memtable is then flushed too). */
 export const logSegmentBytesMax = 256 * MiB
 
 // ---- Memtable ----

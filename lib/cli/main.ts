@@ -2,6 +2,7 @@
 // The `ringwood` command line. Each command is one small module; this file only dispatches.
 
 import { runDemo } from './demo'
+import { runClusterDemo } from './cluster_demo'
 import { dumpSstableLines } from '../storage/sstable'
 import { dumpWal } from '../storage/wal/dump'
 import { checkDirectory } from '../storage/checker'
@@ -10,7 +11,8 @@ import { KvError } from '../errors'
 const usage = `usage: ringwood <command> [args]
 
 commands:
-  demo                 a short guided run of Ringwood on a temporary directory (npm start)
+  demo                 a short guided run of the embedded cluster on a temporary directory (npm start)
+  engine-demo          a short guided run of the storage engine alone
   dump-wal FILE        every record of a commit log segment (NNNNNN.log), checksums verified
   dump-sstable FILE    footer, properties, index and every entry of an SSTable (NNNNNN.sst)
   check DIR            offline check of a data directory: manifest, tables, checksums, key order, logs
@@ -20,6 +22,9 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, arg] = argv
   switch (cmd) {
     case 'demo':
+      await runClusterDemo()
+      return 0
+    case 'engine-demo':
       await runDemo()
       return 0
     case 'dump-wal':

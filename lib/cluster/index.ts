@@ -78,3 +78,13 @@ export { TokenBucket } from './hints/token_bucket'
 // Options (§7)
 export { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions, type ClusterDurability } from './options/cluster_options'
 export { checkSetRequest, checkDeleteRequest, checkGetRequest, checkKey, checkValue, type SetRequest, type GetRequest, type RequestDefaults } from './options/request_options'
+
+// Drivers (§9): wire formats, the request driver shared by the caller's thread and the
+// coordinator actor. The node setup module is loaded by path (node/setup_node.ts).
+export { COORDINATOR_ACTOR, VNODE_ACTOR_BASE, vnodeActor, VnodeType, CoordinatorType } from './wire/actors'
+export { encodeWrite, decodeWrite, encodeKeyed, decodeKeyed, encodeObjectReply, decodeObjectReply, encodeGet, decodeGet, type WireWrite } from './wire/replica_wire'
+export { RequestDriver, type DriverOptions, type DriverStats, type PutCallback, type GetCallback } from './driver/request_driver'
+export type { NodeStats } from './node/cluster_node'
+export type { NodeSetupData } from './node/node_setup_data'
+export { nodeDir, replicaIdOf } from './node/node_identity'
+export const nodeSetupModule = `${__dirname}/node/setup_node.js`

@@ -218,7 +218,7 @@ export class Engine {
     }
     this.userBytesWritten += bytes
     const written = this.log.write(firstSeq, entries, sync ? syncOption : undefined)
-    if (this.mem.approximateBytes >= this.options.memtableBytes) this.switchMemtable()
+    if (this.mem.approximateBytes >= this.options.memtableBytes || this.log.file.size >= C.logSegmentBytesMax) this.switchMemtable()
     return written
   }
 

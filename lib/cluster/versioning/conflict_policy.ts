@@ -78,7 +78,8 @@ export function applyClientWrite(stored: DvvObject | undefined, write: ClientWri
 export function mergeObjects(a: DvvObject | undefined, b: DvvObject | undefined, policy: ConflictPolicy): DvvObject | undefined {
   if (a === undefined) return b
   if (b === undefined) return a
-  const merged = sync(a, b)
+  // sync is idempotent: the same object (drivers share one decode of equal answers) merges to itself.
+  const merged = a === b ? a : sync(a, b)
   return policy.kind === 'lww' ? lastWriteWins(merged) : merged
 }
 

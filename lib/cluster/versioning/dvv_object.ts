@@ -97,6 +97,7 @@ export function contextAfterWrite(ctx: Context, dot: Dot): Context {
 
 /** Same vv and the same set of dots: replicas holding equal objects need no repair. */
 export function objectsEquivalent(a: DvvObject, b: DvvObject): boolean {
+  if (a === b) return true
   if (a.vv.length !== b.vv.length || a.siblings.length !== b.siblings.length) return false
   if (!a.vv.every((e, i) => dotsEqual(e, b.vv[i]!))) return false
   return a.siblings.every((s, i) => dotsEqual(s.dot, b.siblings[i]!.dot))

@@ -1,0 +1,323 @@
+// Drives the pure coordinator machines (PutMachine, GetMachine, GetCoalescer) over a
+// Transport (PROTOCOL.md §9.5). The same class runs on the caller's thread (client-driven
+// coordination, Dynamo §6.4) and inside a node's coordinator actor. It owns: target
+// selection (preference table + failure detector), one runtime request per replica message,
+// deadline sweeps, read repair sends and per-node in-flight counts.
+
+import type { KvError } from '../../errors'
+import type { Transport, IncomingMessage } from '../../transport'
+import type { Clock, TimerHandle } from '../../util/clock'
+import { PutMachine, type PutEffect } from '../coordinator/put_machine'
+import { GetMachine, type GetEffect } from '../coordinator/get_machine'
+import { GetCoalescer, getGroupKey } from '../coordinator/get_coalescer'
+import type { CoordinatorInput, ReplicaMessage } from '../coordinator/messages'
+import type { SuspicionTable } from '../membership/suspicion'
+import type { PreferenceTable } from '../ring/preference_list'
+import { chooseCoordinator, coordinatorFirst, selectTargets, type Target } from '../ring/sloppy_targets'
+import type { ConflictPolicy } from '../versioning/conflict_policy'
+import type { DvvObject } from '../versioning/dvv_object'
+import { decodeObject, encodeObject } from '../versioning/object_codec'
+import { decodeContext, encodeContext } from '../versioning/causal_context'
+import { join, liveSiblings } from '../versioning/dvv_object'
+import { vnodeActor, VnodeType } from '../wire/actors'
+import { decodeObjectReply, decodeWriteReply, encodeKeyed, encodeWrite, type WireWrite } from '../wire/replica_wire'
+
+/** A put's answer: the client's new context, §4.4 encoding. */
+export type PutCallback = (err: KvError | undefined, context: Buffer | undefined) => void
+/** A get's answer: the merged object (undefined: not found). */
+export type GetCallback = (err: KvError | undefined, object: DvvObject | undefined) => void
+
+export interface DriverOptions {
+  readonly transport: Transport
+  readonly clock: Clock
+  readonly detector: SuspicionTable
+  readonly policy: ConflictPolicy
+  readonly replicaTimeoutMs: number
+  /** Read repair after gets (default true). */
+  readonly readRepair?: boolean
+}
+
+export interface DriverStats {
+  puts: number
+  gets: number
+  getRounds: number
+  repairsSent: number
+  timeouts: number
+  unavailable: number
+  /** Replica requests outstanding per node. */
+  inFlight: Record<number, number>
+}
+
+const deadlineSweepMs = 25
+
+interface Run {
+  readonly deadlineMs: number
+  step(input: CoordinatorInput): void
+}
+
+export class RequestDriver {
+  private table: PreferenceTable
+  private readonly coalescer = new GetCoalescer<{ cb: GetCallback; deadlineMs: number }>()
+  private readonly pendingKeys = new Map<string, Buffer>()
+  private roundsScheduled = false
+  private readonly active = new Set<Run>()
+  private sweepTimer: TimerHandle | undefined
+  private readonly inFlight = new Map<number, number>()
+  readonly counters = { puts: 0, gets: 0, getRounds: 0, repairsSent: 0, timeouts: 0, unavailable: 0 }
+  private readonly isHealthy = (node: number): boolean => {
+    if (node === this.o.transport.self) return true
+    return this.o.transport.isUp(node) && this.o.detector.isHealthy(node, this.o.clock.monotonicMs())
+  }
+
+  constructor(private readonly o: DriverOptions, table: PreferenceTable) {
+    this.table = table
+  }
+
+  setTable(table: PreferenceTable): void {
+    this.table = table
+  }
+
+  get preferenceTable(): PreferenceTable {
+    return this.table
+  }
+
+  healthy(node: number): boolean {
+    return this.isHealthy(node)
+  }
+
+  stats(): DriverStats {
+    return { ...this.counters, inFlight: Object.fromEntries(this.inFlight) }
+  }
+
+  // ---- put ----
+
+  /** A client write with W = w; `timeoutMs` is the whole request's budget. */
+  put(write: WireWrite, w: number, timeoutMs: number, cb: PutCallback): void {
+    this.counters.puts++
+    const { partition, primaries, fallbacks } = this.table.forKey(write.key)
+    const sel = selectTargets(primaries, fallbacks, this.isHealthy)
+    const coordinator = chooseCoordinator(sel.targets, this.o.transport.self)
+    const targets = coordinator === undefined ? [] : coordinatorFirst(sel.targets, coordinator)
+    const machine = new PutMachine({ key: write.key, write: { value: write.value, context: undefined, ttlMs: write.ttlMs, timestampMs: 0 }, targets, spares: sel.spares, w })
+    const actor = vnodeActor(partition)
+    const key = write.key
+    let raw: Buffer | undefined
+    let rawFor: DvvObject | undefined
+    let context: Buffer | undefined
+    const run: Run = {
+      deadlineMs: this.o.clock.monotonicMs() + timeoutMs,
+      step: (input) => effects(machine.step(input)),
+    }
+    const effects = (list: PutEffect[]): void => {
+      for (const e of list) {
+        switch (e.type) {
+          case 'send':
+            this.sendPut(run, e.message, e.node, actor, key, write, (obj) => {
+              if (obj !== rawFor || raw === undefined) {
+                raw = encodeObject(obj)
+                rawFor = obj
+              }
+              return raw
+            }, (r, c) => {
+              raw = r.raw
+              rawFor = r.object
+              context = c
+            })
+            break
+          case 'reply':
+            if (e.result.ok) cb(undefined, context)
+            else this.failed(e.result.error, cb)
+            break
+          case 'done':
+            this.active.delete(run)
+            break
+        }
+      }
+    }
+    this.track(run)
+    effects(machine.start())
+  }
+
+  private sendPut(
+    run: Run, m: ReplicaMessage, node: number, actor: number, key: Buffer, write: WireWrite,
+    bytesOf: (obj: DvvObject) => Buffer, coordinated: (r: { raw: Buffer; object: DvvObject }, context: Buffer) => void,
+  ): void {
+    if (m.kind === 'coordinateWrite') {
+      const policy = this.o.policy
+      const onReply = (resp: Buffer, resolved: boolean): CoordinatorInput | undefined => {
+        const r = decodeWriteReply(resp)
+        // The response is a view into the mailbox, valid during the call: copy before decoding
+        // (decoded values are views of their buffer).
+        const raw = Buffer.from(r.object)
+        const object = decodeObject(raw)
+        const context = Buffer.from(r.context)
+        if (!resolved && policy.kind === 'resolver') {
+          const live = liveSiblings(object, this.o.clock.nowMs())
+          if (live.length > 1) {
+            // §4.3: the resolver's value is written as a further event with the whole object
+            // as context, at the same replica, so it supersedes what it resolved. The nodes
+            // cannot run the caller's function, so the driver does it here.
+            const again: WireWrite = { key, value: policy.resolve(live), ttlMs: write.ttlMs, context: encodeContext(key, join(object)) }
+            this.request(run, node, actor, VnodeType.WRITE, encodeWrite(again), (b) => onReply(b, true))
+            return undefined
+          }
+        }
+        coordinated({ raw, object }, context)
+        return { type: 'reply', node, ok: true, object, context: decodeContext(key, context) }
+      }
+      this.request(run, node, actor, VnodeType.WRITE, encodeWrite(write), (resp) => onReply(resp, false))
+    } else if (m.kind === 'replicate') {
+      this.request(run, node, actor, VnodeType.REPLICATE, encodeKeyed(m.hintFor ?? 0, key, bytesOf(m.object)), () => ({ type: 'reply', node, ok: true }))
+    }
+  }
+
+  // ---- get ----
+
+  /** A get with R = r. Gets of one key and R in one synchronous run share a round (§5.6). */
+  get(key: Buffer, r: number, timeoutMs: number, cb: GetCallback): void {
+    this.counters.gets++
+    const group = getGroupKey(key, r)
+    if (!this.pendingKeys.has(group)) this.pendingKeys.set(group, key)
+    this.coalescer.add(group, { cb, deadlineMs: this.o.clock.monotonicMs() + timeoutMs })
+    if (!this.roundsScheduled) {
+      this.roundsScheduled = true
+      queueMicrotask(this.startRounds)
+    }
+  }
+
+  private readonly startRounds = (): void => {
+    this.roundsScheduled = false
+    const keys = this.pendingKeys
+    for (const round of this.coalescer.takeRounds()) {
+      const key = keys.get(round.groupKey)!
+      const r = Number(round.groupKey.slice(0, round.groupKey.indexOf(':')))
+      this.startGet(key, r, round.waiters)
+    }
+    keys.clear()
+  }
+
+  private startGet(key: Buffer, r: number, waiters: readonly { cb: GetCallback; deadlineMs: number }[]): void {
+    this.counters.getRounds++
+    const { partition, primaries, fallbacks } = this.table.forKey(key)
+    const sel = selectTargets(primaries, fallbacks, this.isHealthy)
+    const machine = new GetMachine({ key, targets: sel.targets, r, policy: this.o.policy, readRepair: this.o.readRepair })
+    const actor = vnodeActor(partition)
+    let deadlineMs = 0
+    for (const w of waiters) deadlineMs = Math.max(deadlineMs, w.deadlineMs)
+    const run: Run = { deadlineMs, step: (input) => effects(machine.step(input)) }
+    const hintOf = (node: number): number => sel.targets.find((t: Target) => t.node === node)?.hintFor ?? 0
+    let primaryRead: Buffer | undefined // one READ payload shared by every primary
+    // Replicas usually answer the same bytes: decode once and share the object (merging an
+    // object with itself is free, see mergeObjects).
+    let lastRaw: Buffer | undefined
+    let lastObject: DvvObject | undefined
+    const decodeShared = (b: Buffer): DvvObject => {
+      if (lastRaw !== undefined && lastRaw.equals(b)) return lastObject!
+      lastRaw = Buffer.from(b)
+      lastObject = decodeObject(lastRaw)
+      return lastObject
+    }
+    const effects = (list: GetEffect[]): void => {
+      for (const e of list) {
+        switch (e.type) {
+          case 'send': {
+            const node = e.node
+            if (e.message.kind === 'read') {
+              const hintFor = hintOf(node)
+              const payload = hintFor !== 0 ? encodeKeyed(hintFor, key, undefined) : (primaryRead ??= encodeKeyed(0, key, undefined))
+              this.request(run, node, actor, VnodeType.READ, payload, (resp) => {
+                const b = decodeObjectReply(resp)
+                return { type: 'reply', node, ok: true, object: b === undefined ? undefined : decodeShared(b) }
+              })
+            } else if (e.message.kind === 'repair') {
+              this.counters.repairsSent++
+              try {
+                this.o.transport.send(node, actor, VnodeType.REPAIR, encodeKeyed(0, key, encodeObject(e.message.object)))
+              } catch {
+                // a node that went down misses the repair; a later read or anti-entropy repairs it
+              }
+            }
+            break
+          }
+          case 'reply':
+            for (const w of waiters) {
+              if (e.result.ok) w.cb(undefined, e.result.object)
+              else this.failed(e.result.error, w.cb)
+            }
+            break
+          case 'done':
+            this.active.delete(run)
+            break
+        }
+      }
+    }
+    this.track(run)
+    effects(machine.start())
+  }
+
+  // ---- plumbing ----
+
+  private failed(err: KvError, cb: (err: KvError, x: undefined) => void): void {
+    if (err.code === 'KV_TIMEOUT') this.counters.timeouts++
+    else if (err.code === 'KV_UNAVAILABLE') this.counters.unavailable++
+    cb(err, undefined)
+  }
+
+  /** One replica request; its answer (decoded by `ok`) or failure is stepped into `run`. */
+  /** `ok` returns undefined when it passed the answer on to a further request. */
+  private request(run: Run, node: number, actor: number, type: number, payload: Uint8Array, ok: (resp: Buffer) => CoordinatorInput | undefined): void {
+    const remaining = run.deadlineMs - this.o.clock.monotonicMs()
+    const timeoutMs = Math.max(1, Math.ceil(Math.min(this.o.replicaTimeoutMs, remaining)))
+    this.inFlight.set(node, (this.inFlight.get(node) ?? 0) + 1)
+    const settle = (err: KvError | undefined, resp: IncomingMessage | undefined): void => {
+      this.inFlight.set(node, (this.inFlight.get(node) ?? 1) - 1)
+      let input: CoordinatorInput | undefined
+      if (err !== undefined) {
+        if (err.code === 'KV_TIMEOUT') {
+          this.o.detector.replicaTimeout(node, this.o.clock.monotonicMs())
+          input = { type: 'replicaTimeout', node }
+        } else {
+          input = { type: 'reply', node, ok: false, error: err }
+        }
+      } else {
+        this.o.detector.replyReceived(node)
+        try {
+          input = ok(Buffer.from(resp!.bytes.buffer, resp!.bytes.byteOffset + resp!.offset, resp!.length))
+        } catch (e) {
+          input = { type: 'reply', node, ok: false, error: e as KvError }
+        }
+      }
+      if (input !== undefined) run.step(input)
+    }
+    try {
+      this.o.transport.request(node, actor, type, payload, settle, { timeoutMs })
+    } catch (err) {
+      // Thrown synchronously (node down, overloaded, closed): answer as a failed reply, later,
+      // so that the machine is not re-entered while it hands out effects.
+      queueMicrotask(() => settle(err as KvError, undefined))
+    }
+  }
+
+  private track(run: Run): void {
+    this.active.add(run)
+    if (this.sweepTimer === undefined) this.sweepTimer = this.o.clock.setTimeout(this.sweep, deadlineSweepMs)
+  }
+
+  private readonly sweep = (): void => {
+    this.sweepTimer = undefined
+    const now = this.o.clock.monotonicMs()
+    for (const run of this.active) {
+      if (now >= run.deadlineMs) {
+        this.active.delete(run)
+        run.step({ type: 'deadline' })
+      }
+    }
+    if (this.active.size > 0) this.sweepTimer = this.o.clock.setTimeout(this.sweep, deadlineSweepMs)
+  }
+
+  /** Fails nothing; stops the sweep timer (requests still pending fail through the transport). */
+  close(): void {
+    this.sweepTimer?.cancel()
+    this.sweepTimer = undefined
+  }
+}

@@ -1,0 +1,15 @@
+// What open() hands every node's setup module (structured-cloned; PROTOCOL.md §9).
+
+import type { Membership } from '../membership/membership'
+import type { HintStoreOptions } from './hint_store'
+
+export interface NodeSetupData {
+  readonly dir: string
+  readonly durability: 'none' | 'interval' | 'sync'
+  /** Storage-side policy: a resolver runs in the request driver (PROTOCOL.md §9.5), so nodes keep siblings. */
+  readonly conflict: 'siblings' | 'lww'
+  readonly membership: Membership
+  readonly replicas: number
+  readonly replicaTimeoutMs: number
+  readonly hints: HintStoreOptions
+}

@@ -1,0 +1,88 @@
+// The vnodes' storage on one node (PROTOCOL.md §9.2, §9.4): objects by (partition, key) in the
+// node's engine. Client writes run applyClientWrite with the node's replica id; replicas,
+// repair and handoff merge uncapped. Reads answer stored bytes without decoding.
+//
+// Invariant: a read sees every write this node has started, even while the engine holds a
+// write back (a write stall): the overlay keeps an object from the moment it is written until
+// the engine has it, so two writes of one key never read the same base (a dot is never reused).
+
+import type { Engine } from '../../storage'
+import { applyClientWrite, mergeObjects, type ConflictPolicy } from '../versioning/conflict_policy'
+import { decodeObject, encodeObject } from '../versioning/object_codec'
+import { decodeContext, encodeContext } from '../versioning/causal_context'
+import type { Clock } from '../../util/clock'
+import type { WireWrite } from '../wire/replica_wire'
+import { dataKey } from './storage_keys'
+
+export interface VnodeCounters {
+  writes: number
+  replicas: number
+  reads: number
+  repairs: number
+  handoffs: number
+}
+
+export class VnodeStore {
+  private readonly overlay = new Map<string, Buffer>()
+  readonly counters: VnodeCounters = { writes: 0, replicas: 0, reads: 0, repairs: 0, handoffs: 0 }
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly policy: ConflictPolicy,
+    readonly replicaId: number,
+    private readonly clock: Clock,
+  ) {}
+
+  private readStored(skey: Buffer): Buffer | undefined {
+    if (this.overlay.size > 0) {
+      const o = this.overlay.get(skey.toString('latin1'))
+      if (o !== undefined) return o
+    }
+    return this.engine.getSync(skey)
+  }
+
+  private store(skey: Buffer, bytes: Buffer): Promise<void> {
+    const k = skey.toString('latin1')
+    this.overlay.set(k, bytes)
+    return this.engine.put(skey, bytes).finally(() => {
+      if (this.overlay.get(k) === bytes) this.overlay.delete(k)
+    })
+  }
+
+  /** The stored object bytes (§4.2), or undefined. */
+  read(partition: number, key: Uint8Array): Buffer | undefined {
+    this.counters.reads++
+    return this.readStored(dataKey(partition, key))
+  }
+
+  /**
+   * A client write at this replica (§9.2 WRITE). Throws KV_TOO_MANY_SIBLINGS (caps) or
+   * KV_INVALID_ARGUMENT (bad context) before anything is stored.
+   */
+  async write(partition: number, w: WireWrite): Promise<{ object: Buffer; context: Buffer }> {
+    this.counters.writes++
+    const skey = dataKey(partition, w.key)
+    const raw = this.readStored(skey)
+    const stored = raw === undefined ? undefined : decodeObject(raw)
+    const context = w.context === undefined ? undefined : decodeContext(w.key, w.context)
+    const r = applyClientWrite(stored, { value: w.value, context, ttlMs: w.ttlMs, timestampMs: this.clock.nowMs() }, this.replicaId, this.policy)
+    const object = encodeObject(r.object)
+    await this.store(skey, object)
+    return { object, context: encodeContext(w.key, r.context) }
+  }
+
+  /** Replica merge, uncapped (REPLICATE, REPAIR, HANDOFF). */
+  async merge(partition: number, key: Uint8Array, objectBytes: Buffer, why: 'replica' | 'repair' | 'handoff'): Promise<void> {
+    if (why === 'replica') this.counters.replicas++
+    else if (why === 'repair') this.counters.repairs++
+    else this.counters.handoffs++
+    const skey = dataKey(partition, key)
+    const raw = this.readStored(skey)
+    if (raw !== undefined && raw.equals(objectBytes)) return
+    const incoming = decodeObject(objectBytes)
+    const merged = raw === undefined ? incoming : mergeObjects(decodeObject(raw), incoming, this.policy)!
+    const bytes = raw === undefined ? Buffer.from(objectBytes) : encodeObject(merged)
+    if (raw !== undefined && bytes.equals(raw)) return
+    await this.store(skey, bytes)
+  }
+}

@@ -1,0 +1,124 @@
+// The Database a caller gets from open() (README "Cluster API"): validates every request
+// before anything is sent (KV_INVALID_ARGUMENT), hands it to the router (client-driven
+// coordination or the coordinator actor) and shapes the answer. Holds no protocol logic.
+
+import { KvError } from '../errors'
+import {
+  checkDeleteRequest, checkGetRequest, checkSetRequest, encodeContext, readResult,
+  type ConflictPolicy, type DvvObject, type RequestDefaults, type SetRequest, type Context,
+} from '../cluster'
+import type { Router } from './router'
+import type { Admin } from './admin'
+import { encodeContextForWire } from './context_bytes'
+
+export type Bytes = string | Uint8Array
+
+export interface SetOptions {
+  /** The context a get returned: this write replaces what it covers. */
+  context?: Bytes
+  ttlMs?: number
+  w?: number | 'ONE' | 'QUORUM' | 'ALL'
+  level?: 'ONE' | 'QUORUM' | 'ALL'
+  timeoutMs?: number
+}
+export type DeleteOptions = Omit<SetOptions, 'ttlMs'>
+export interface GetOptions {
+  r?: number | 'ONE' | 'QUORUM' | 'ALL'
+  level?: 'ONE' | 'QUORUM' | 'ALL'
+  timeoutMs?: number
+}
+
+export interface GetResult {
+  /** The value (under a resolver: the resolved value; under LWW: the newest). */
+  readonly value: Buffer
+  /** Every live concurrent value, in a stable order; one element when there is no conflict. */
+  readonly siblings: readonly Buffer[]
+  /** Opaque: hand it back to set or delete to replace what this get saw. */
+  readonly context: Buffer
+}
+
+export interface WriteResult {
+  readonly context: Buffer
+}
+
+export type SetEntry = { key: Bytes; value: Bytes; options?: SetOptions } | [Bytes, Bytes] | [Bytes, Bytes, SetOptions]
+
+export class Database {
+  private closing: Promise<void> | undefined
+
+  constructor(
+    private readonly router: Router,
+    private readonly defaults: RequestDefaults,
+    private readonly policy: ConflictPolicy,
+    private readonly nowMs: () => number,
+    readonly admin: Admin,
+    private readonly shutdown: () => Promise<void>,
+  ) {}
+
+  private checkOpen(): void {
+    if (this.closing !== undefined) throw new KvError('KV_CLOSED', 'the database is closed')
+  }
+
+  private write(req: SetRequest): Promise<WriteResult> {
+    return new Promise((resolve, reject) => {
+      this.router.put(
+        { key: req.key, value: req.value, ttlMs: req.ttlMs, context: req.context === undefined ? undefined : encodeContextForWire(req.key, req.context) },
+        req.w,
+        req.timeoutMs,
+        (err, context) => (err !== undefined ? reject(err) : resolve({ context: context! })),
+      )
+    })
+  }
+
+  /** Stores `value` under `key` (W = options.w ?? writeQuorum). */
+  async set(key: Bytes, value: Bytes, options?: SetOptions): Promise<WriteResult> {
+    this.checkOpen()
+    return this.write(checkSetRequest(key, value, options, this.defaults))
+  }
+
+  /** Deletes `key`: a versioned tombstone (concurrent values it has not seen survive as siblings). */
+  async delete(key: Bytes, options?: DeleteOptions): Promise<WriteResult> {
+    this.checkOpen()
+    return this.write(checkDeleteRequest(key, options, this.defaults))
+  }
+
+  /** undefined if absent, deleted or expired; else the value, its siblings and a context. */
+  async get(key: Bytes, options?: GetOptions): Promise<GetResult | undefined> {
+    this.checkOpen()
+    const req = checkGetRequest(key, options, this.defaults)
+    const object = await new Promise<DvvObject | undefined>((resolve, reject) => {
+      this.router.get(req.key, req.r, req.timeoutMs, (err, obj) => (err !== undefined ? reject(err) : resolve(obj)))
+    })
+    const r = readResult(object, this.policy, this.nowMs())
+    if (r === undefined) return undefined
+    return { value: r.value, siblings: r.siblings, context: encodeContext(req.key, r.context) }
+  }
+
+  /** Gets several keys (all validated first); results in the order of `keys`. */
+  async getMany(keys: readonly Bytes[], options?: GetOptions): Promise<(GetResult | undefined)[]> {
+    this.checkOpen()
+    if (!Array.isArray(keys)) throw new KvError('KV_INVALID_ARGUMENT', 'getMany takes an array of keys')
+    for (const k of keys) checkGetRequest(k, options, this.defaults)
+    return Promise.all(keys.map((k) => this.get(k, options)))
+  }
+
+  /** Sets several entries (all validated first); each is acknowledged on its own. */
+  async setMany(entries: readonly SetEntry[], options?: SetOptions): Promise<WriteResult[]> {
+    this.checkOpen()
+    if (!Array.isArray(entries)) throw new KvError('KV_INVALID_ARGUMENT', 'setMany takes an array of entries')
+    const reqs = entries.map((e) => {
+      if (Array.isArray(e)) return checkSetRequest(e[0], e[1], { ...options, ...(e[2] ?? {}) }, this.defaults)
+      if (e === null || typeof e !== 'object') throw new KvError('KV_INVALID_ARGUMENT', 'an entry is {key, value, options?} or [key, value, options?]')
+      return checkSetRequest(e.key, e.value, { ...options, ...(e.options ?? {}) }, this.defaults)
+    })
+    return Promise.all(reqs.map((r) => this.write(r)))
+  }
+
+  /** Stops every node cleanly and ends the worker threads. Requests after this: KV_CLOSED. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown()
+    return this.closing
+  }
+}
+
+export type { Context }

@@ -1,0 +1,54 @@
+// open(): starts the embedded cluster (README "Cluster API"): checks the options, loads or
+// creates the membership, starts one node worker per node (lib/cluster/node/setup_node.ts),
+// and returns a Database whose requests are coordinated on this thread by default.
+
+import fs from 'node:fs'
+import { KvError } from '../errors'
+import { LocalTransport } from '../transport'
+import { Runtime } from '../runtime'
+import { systemClock } from '../util/clock'
+import { PreferenceTable, RequestDriver, SuspicionTable, nodeSetupModule, claimingNodes, parseMembership, type NodeSetupData } from '../cluster'
+import { Admin } from './admin'
+import { Database } from './database'
+import { loadOrCreateMembership, membershipPath } from './membership_file'
+import { resolveOpenOptions, type OpenOptions } from './open_options'
+import { ActorRouter, clientRouter } from './router'
+
+export async function open(options: OpenOptions): Promise<Database> {
+  let o = resolveOpenOptions(options)
+  const explicit = { nodes: options.nodes !== undefined, partitions: options.partitions !== undefined }
+  const file = membershipPath(o.dir)
+  if (fs.existsSync(file) && (!explicit.nodes || !explicit.partitions)) {
+    // Reopen with the stored shape unless the caller named it (then it must agree).
+    const stored = parseMembership(JSON.parse(fs.readFileSync(file, 'utf8')))
+    o = resolveOpenOptions({ ...options, nodes: options.nodes ?? claimingNodes(stored).length, partitions: options.partitions ?? stored.partitions })
+  }
+  const membership = loadOrCreateMembership(o.dir, o.nodes, o.partitions, explicit)
+  const setupData: NodeSetupData = {
+    dir: o.dir,
+    durability: o.durability,
+    conflict: o.conflict.kind === 'lww' ? 'lww' : 'siblings',
+    membership,
+    replicas: o.replicas,
+    replicaTimeoutMs: o.replicaTimeoutMs,
+    hints: o.hints,
+  }
+  const rt = await Runtime.start({ nodes: o.nodes, setupModule: nodeSetupModule, setupData })
+  const transport = new LocalTransport(rt.endpoint)
+  const detector = new SuspicionTable()
+  transport.onNodeEvent((node, up) => (up ? detector.workerStarted(node) : detector.workerExited(node)))
+  const table = new PreferenceTable(membership.owners, membership.nodes, o.replicas)
+  const driver = new RequestDriver({ transport, clock: systemClock, detector, policy: o.conflict, replicaTimeoutMs: o.replicaTimeoutMs }, table)
+  const router = o.coordination === 'actor' ? new ActorRouter(transport, driver) : clientRouter(driver)
+  const admin = new Admin(rt, driver, detector)
+  const shutdown = async (): Promise<void> => {
+    // Stop each running node cleanly first (engines closed with their clean marker), then the threads.
+    await Promise.all(rt.nodeIds().filter((id) => rt.isUp(id)).map((id) => Promise.resolve(rt.control(id).call('stop')).catch(() => undefined)))
+    driver.close()
+    await rt.close()
+  }
+  const defaults = { replicas: o.replicas, readQuorum: o.readQuorum, writeQuorum: o.writeQuorum, timeoutMs: o.timeoutMs }
+  return new Database(router, defaults, o.conflict, () => systemClock.nowMs(), admin, shutdown)
+}
+
+export { KvError }

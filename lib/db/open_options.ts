@@ -1,0 +1,62 @@
+// The options of open() (README "Cluster API"): the core's cluster options (PROTOCOL.md §7)
+// plus the drivers' own (coordination placement, replica timeout, hint caps). Every failure
+// is KV_INVALID_ARGUMENT, before any worker starts.
+
+import os from 'node:os'
+import { replicaTimeoutMsDefault, requestTimeoutMsMax } from '../constants'
+import { invalidArgument } from '../errors'
+import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../cluster'
+
+export type Coordination = 'client' | 'actor'
+
+export interface HintOptions {
+  /** Bytes of hint records one node holds (default hintBytesMax). */
+  bytesMax?: number
+  /** Oldest hint kept, ms (default hintAgeMsMax). */
+  ageMsMax?: number
+  /** Replay throttle, bytes per second (default hintReplayBytesPerSec). */
+  replayBytesPerSec?: number
+}
+
+export interface OpenOptions extends ClusterOptions {
+  /** Where the quorum logic runs: on the caller's thread ('client', the default) or in a coordinator actor on a replica ('actor'). */
+  coordination?: Coordination
+  /** A replica that has not answered within this is treated as not answering (default 1000). */
+  replicaTimeoutMs?: number
+  hints?: HintOptions
+}
+
+export interface ResolvedOpenOptions extends ResolvedClusterOptions {
+  readonly coordination: Coordination
+  readonly replicaTimeoutMs: number
+  readonly hints: HintOptions
+}
+
+const extra = ['coordination', 'replicaTimeoutMs', 'hints']
+
+function positiveInt(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalidArgument(`${name} must be a positive integer`, { [name]: v })
+  return v
+}
+
+export function resolveOpenOptions(input: unknown): ResolvedOpenOptions {
+  const base = resolveClusterOptions(input, os.availableParallelism(), extra)
+  const o = input as Record<string, unknown>
+  const coordination = o['coordination'] ?? 'client'
+  if (coordination !== 'client' && coordination !== 'actor') throw invalidArgument(`coordination must be 'client' or 'actor'`)
+  const replicaTimeoutMs = positiveInt(o['replicaTimeoutMs'], 'replicaTimeoutMs') ?? Math.min(replicaTimeoutMsDefault, base.timeoutMs)
+  if (replicaTimeoutMs > requestTimeoutMsMax) throw invalidArgument(`replicaTimeoutMs must be at most ${requestTimeoutMsMax}`)
+  const h = o['hints'] ?? {}
+  if (typeof h !== 'object' || h === null || Array.isArray(h)) throw invalidArgument('hints must be an object')
+  for (const k of Object.keys(h)) if (!['bytesMax', 'ageMsMax', 'replayBytesPerSec'].includes(k)) throw invalidArgument(`unknown hints option '${k}'`, { option: k })
+  const hr = h as Record<string, unknown>
+  const hints: HintOptions = {}
+  const bytesMax = positiveInt(hr['bytesMax'], 'hints.bytesMax')
+  const ageMsMax = positiveInt(hr['ageMsMax'], 'hints.ageMsMax')
+  const replayBytesPerSec = positiveInt(hr['replayBytesPerSec'], 'hints.replayBytesPerSec')
+  if (bytesMax !== undefined) hints.bytesMax = bytesMax
+  if (ageMsMax !== undefined) hints.ageMsMax = ageMsMax
+  if (replayBytesPerSec !== undefined) hints.replayBytesPerSec = replayBytesPerSec
+  return { ...base, coordination, replicaTimeoutMs, hints }
+}

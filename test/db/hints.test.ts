@@ -1,0 +1,67 @@
+// Hinted handoff in the drivers (PROTOCOL.md §6, §9.6): hints survive a crash of the node
+// holding them, the byte cap refuses hints (the write is not acknowledged by that node), the
+// age cap drops them. Also the node identity rules (§9.4): a crash gives the node a fresh
+// replica id; a graceful stop does not.
+
+import t from 'tap'
+import { rejection } from '../support/tmp'
+import { strs, testCluster } from './cluster_support'
+
+t.test('hints are durable: the fallback crashes and restarts, then hands them off', async (tt) => {
+  const db = await testCluster(tt)
+  const key = 'durable-hint'
+  const { primaries, fallbacks } = db.admin.placement(key)
+  const owner = primaries[2]!
+  const fallback = fallbacks[0]!
+  await db.admin.stopNode(owner)
+  await db.set(key, 'v', { w: 'ALL' })
+  await db.admin.crashNode(fallback)
+  await db.admin.startNode(fallback)
+  const h = await db.admin.hints()
+  tt.equal(h.nodes.find((n) => n.id === fallback)?.byOwner[owner]?.count, 1, 'reloaded from the engine after the crash')
+  await db.admin.startNode(owner)
+  await db.admin.drainHints({ timeoutMs: 10_000 })
+  tt.same(strs((await db.admin.replicaValues(key))[owner]), ['v'])
+})
+
+t.test('the hint byte cap refuses hints: a write needing one fails as unavailable', async (tt) => {
+  const db = await testCluster(tt, { hints: { bytesMax: 8 } })
+  const key = 'capped'
+  const owner = db.admin.placement(key).primaries[1]!
+  await db.admin.stopNode(owner)
+  tt.equal((await rejection(db.set(key, 'v', { w: 'ALL' })))?.code, 'KV_UNAVAILABLE', 'the fallback refused the hint')
+  await db.set(key, 'v2')
+  tt.equal((await db.admin.hints()).count, 0, 'nothing held')
+  await db.admin.startNode(owner)
+})
+
+t.test('the hint age cap drops old hints', async (tt) => {
+  const db = await testCluster(tt, { hints: { ageMsMax: 50 } })
+  const key = 'aged'
+  const owner = db.admin.placement(key).primaries[0]!
+  await db.admin.stopNode(owner)
+  await db.set(key, 'v', { w: 'ALL' })
+  tt.equal((await db.admin.hints()).count, 1)
+  let count = 1
+  for (let i = 0; i < 100 && count > 0; i++) {
+    await new Promise((r) => setTimeout(r, 20))
+    count = (await db.admin.hints()).count
+  }
+  tt.equal(count, 0, 'expired')
+  const s = await db.admin.stats()
+  tt.ok(s.nodes.some((n) => (n.hints.counters?.expired ?? 0) > 0), 'counted as expired')
+  await db.admin.startNode(owner)
+})
+
+t.test('node identity: a crash gives a fresh replica id, a graceful stop keeps it', async (tt) => {
+  const db = await testCluster(tt, { durability: 'interval' })
+  const rid = async (id: number): Promise<number> => (await db.admin.stats()).nodes.find((n) => n.id === id)!.replicaId
+  const first = await rid(1)
+  await db.admin.stopNode(1)
+  await db.admin.startNode(1)
+  tt.equal(await rid(1), first, 'clean stop: same replica id')
+  await db.admin.crashNode(1)
+  await db.admin.startNode(1)
+  tt.not(await rid(1), first, 'after a crash: a fresh replica id')
+  tt.equal((await rid(1)) % 1024, 1, 'still names node 1')
+})
