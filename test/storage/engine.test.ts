@@ -168,3 +168,14 @@ for (const reader of ['mmap', 'pread'] as const) {
     })
   })
 }
+
+t.test('writes stall while flushes cannot keep up, and all of them land', async (t) => {
+  const dir = tempDir(t)
+  const e = await Engine.open(dir, { memtableBytes: 64 * 1024, durability: 'none' })
+  const value = Buffer.alloc(200, 7)
+  await Promise.all(Array.from({ length: 5000 }, (_, i) => e.put(`burst${String(i).padStart(5, '0')}`, value)))
+  const s = e.stats()
+  t.ok(s.writeStalls > 0, `writes waited for flushes (${s.writeStalls} stalls, ${s.flushes} flushes)`)
+  for (let i = 0; i < 5000; i += 250) t.same(e.getSync(`burst${String(i).padStart(5, '0')}`), value)
+  await e.close()
+})
