@@ -10,6 +10,9 @@ export const Kind = {
 } as const
 export type Kind = (typeof Kind)[keyof typeof Kind]
 
+/** FORMAT.md §1 names, for dumps. */
+export const kindNames: Readonly<Record<Kind, string>> = { 0: 'DEL', 1: 'PUT', 2: 'PUT_TTL' }
+
 export function isKind(k: number): k is Kind {
   return k === 0 || k === 1 || k === 2
 }

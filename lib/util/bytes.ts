@@ -65,3 +65,14 @@ export function prefixSuccessor(p: Uint8Array): Buffer | undefined {
   }
   return undefined
 }
+
+/**
+ * For dumps and error messages: printable ASCII as a quoted string, anything else as hex;
+ * more than `max` bytes are cut, with the full size appended.
+ */
+export function showBytes(b: Uint8Array, max = 64): string {
+  const shown = Buffer.from(b.buffer, b.byteOffset, Math.min(b.length, max))
+  const more = b.length > max ? `...(${b.length} bytes)` : ''
+  for (const c of shown) if (c < 0x20 || c > 0x7e) return `0x${shown.toString('hex')}${more}`
+  return `${JSON.stringify(shown.toString('latin1'))}${more}`
+}

@@ -6,14 +6,8 @@
 import { openTableFile, type OpenTableFileOptions } from '../mmap/index'
 import { BlockIterator } from './block_iterator'
 import { TableReader } from './table_reader'
-
-/** Printable ASCII as a JSON string, anything else as hex (0x...). */
-export function showBytes(b: Uint8Array): string {
-  for (const c of b) if (c < 0x20 || c > 0x7e) return '0x' + Buffer.from(b).toString('hex')
-  return JSON.stringify(Buffer.from(b).toString('latin1'))
-}
-
-const kindNames = ['DEL', 'PUT', 'PUT_TTL'] as const
+import { kindNames } from '../types'
+import { showBytes } from '../../util/bytes'
 
 /** Yields the dump line by line (so a CLI can stream a large table). */
 export function* dumpSstableLines(path: string, options: OpenTableFileOptions = {}): Generator<string> {

@@ -4,19 +4,9 @@
 
 import { RealFs } from '../fs/real_fs'
 import type { FileSystem } from '../fs/file_system'
-import { Kind } from '../types'
+import { Kind, kindNames } from '../types'
+import { showBytes } from '../../util/bytes'
 import { decodeGroup, recordHeaderBytes, scanRecords } from './log_format'
-
-const kindNames: Record<number, string> = { [Kind.Del]: 'DEL', [Kind.Put]: 'PUT', [Kind.PutTtl]: 'PUT_TTL' }
-const shownBytesMax = 64
-
-/** Printable ASCII as a quoted string, anything else as hex; long values are cut with their size. */
-export function showBytes(b: Buffer): string {
-  const shown = b.subarray(0, shownBytesMax)
-  const more = b.length > shownBytesMax ? `...(${b.length} bytes)` : ''
-  for (const c of shown) if (c < 0x20 || c > 0x7e) return `0x${shown.toString('hex')}${more}`
-  return `${JSON.stringify(shown.toString('latin1'))}${more}`
-}
 
 export function dumpWal(path: string, fs: FileSystem = new RealFs()): string {
   const buf = fs.readFile(path)
