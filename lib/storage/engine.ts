@@ -9,7 +9,8 @@
 import { assert } from '../assert'
 import * as C from '../constants'
 import { KvError, invalidArgument } from '../errors'
-import { compareBytes, toBuffer, type KeyLike } from '../util/bytes'
+import { compareBytes, type KeyLike } from '../util/bytes'
+import { batchEntries, delEntry, keyForRead, putEntry, type BatchOp } from './arguments'
 import { Background } from './background'
 import { RealFs } from './fs/real_fs'
 import type { FileSystem } from './fs/file_system'
@@ -37,9 +38,7 @@ export interface PutOptions extends WriteOptions {
   ttlMs?: number
 }
 
-export type BatchOp =
-  | { type: 'put'; key: KeyLike; value: KeyLike; ttlMs?: number }
-  | { type: 'del'; key: KeyLike }
+export type { BatchOp } from './arguments'
 
 /** A consistent point-in-time view for reads; release it when done. */
 export interface Snapshot {
@@ -153,7 +152,7 @@ export class Engine {
   put(key: KeyLike, value: KeyLike, options?: PutOptions): Promise<void> {
     let entry: Entry
     try {
-      entry = this.entryFor('put', key, value, options?.ttlMs)
+      entry = putEntry(key, value, options?.ttlMs, this.options.clock)
     } catch (err) {
       return Promise.reject(err)
     }
@@ -163,7 +162,7 @@ export class Engine {
   del(key: KeyLike, options?: WriteOptions): Promise<void> {
     let entry: Entry
     try {
-      entry = this.entryFor('del', key, undefined, undefined)
+      entry = delEntry(key)
     } catch (err) {
       return Promise.reject(err)
     }
@@ -172,35 +171,14 @@ export class Engine {
 
   /** Applies every operation or none (one log record, consecutive sequence numbers). */
   batch(ops: readonly BatchOp[], options?: WriteOptions): Promise<void> {
-    const entries: Entry[] = []
+    let entries: Entry[]
     try {
-      if (!Array.isArray(ops)) throw invalidArgument('batch takes an array of operations')
-      if (ops.length > C.batchOpsMax) throw invalidArgument(`a batch holds at most ${C.batchOpsMax} operations`, { limit: C.batchOpsMax })
-      let bytes = 0
-      for (const op of ops) {
-        if (op === null || typeof op !== 'object') throw invalidArgument('a batch operation must be an object')
-        if (op.type === 'put') entries.push(this.entryFor('put', op.key, op.value, op.ttlMs))
-        else if (op.type === 'del') entries.push(this.entryFor('del', op.key, undefined, undefined))
-        else throw invalidArgument(`unknown batch operation type '${String((op as { type: unknown }).type)}'`)
-        bytes += entries[entries.length - 1]!.key.length + entries[entries.length - 1]!.value.length
-      }
-      if (bytes > C.batchBytesMax) throw invalidArgument(`a batch holds at most ${C.batchBytesMax} bytes`, { limit: C.batchBytesMax })
+      entries = batchEntries(ops, this.options.clock)
     } catch (err) {
       return Promise.reject(err)
     }
     if (entries.length === 0) return this.closed ? Promise.reject(closedError()) : Promise.resolve()
     return this.apply(entries, options?.sync === true)
-  }
-
-  private entryFor(type: 'put' | 'del', key: KeyLike, value: KeyLike | undefined, ttlMs: number | undefined): Entry {
-    const k = checkKey(key)
-    if (type === 'del') return { key: k, seq: 0, kind: Kind.Del, expiresAtMs: 0, value: empty }
-    const v = checkValue(value)
-    if (ttlMs === undefined) return { key: k, seq: 0, kind: Kind.Put, expiresAtMs: 0, value: v }
-    if (!Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > C.ttlMsMax) {
-      throw invalidArgument(`ttlMs must be a positive integer of at most ${C.ttlMsMax}`, { limit: C.ttlMsMax })
-    }
-    return { key: k, seq: 0, kind: Kind.PutTtl, expiresAtMs: this.options.clock.nowMs() + ttlMs, value: v }
   }
 
   private apply(entries: Entry[], sync: boolean): Promise<void> {
@@ -486,31 +464,8 @@ export interface EngineStats {
   failed: string | null
 }
 
-const empty = Buffer.alloc(0)
 const syncOption = { sync: true }
 
 function closedError(): KvError {
   return new KvError('KV_CLOSED', 'the engine is closed')
-}
-
-/** A key to store: validated and copied (the memtable keeps it; the caller may reuse theirs). */
-function checkKey(key: KeyLike): Buffer {
-  if (typeof key !== 'string' && !(key instanceof Uint8Array)) throw invalidArgument('a key must be a string or a Uint8Array')
-  const k = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(toBuffer(key))
-  if (k.length > C.keyBytesMax) throw invalidArgument(`a key is at most ${C.keyBytesMax} bytes, got ${k.length}`, { limit: C.keyBytesMax })
-  return k
-}
-
-/** A key to look up: validated, not copied. */
-function keyForRead(key: KeyLike): Buffer {
-  if (typeof key === 'string') return Buffer.from(key, 'utf8')
-  if (!(key instanceof Uint8Array)) throw invalidArgument('a key must be a string or a Uint8Array')
-  return toBuffer(key)
-}
-
-function checkValue(value: KeyLike | undefined): Buffer {
-  if (typeof value !== 'string' && !(value instanceof Uint8Array)) throw invalidArgument('a value must be a string or a Uint8Array')
-  const v = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(toBuffer(value))
-  if (v.length > C.valueBytesMax) throw invalidArgument(`a value is at most ${C.valueBytesMax} bytes, got ${v.length}`, { limit: C.valueBytesMax })
-  return v
 }
