@@ -5,7 +5,7 @@
 import { KvError } from '../errors'
 import {
   checkDeleteRequest, checkGetRequest, checkSetRequest, encodeContext, readResult,
-  type ConflictPolicy, type DvvObject, type RequestDefaults, type SetRequest, type Context,
+  type ConflictPolicy, type GetRequest, type RequestDefaults, type SetRequest, type Context,
 } from '../cluster'
 import type { Router } from './router'
 import type { Admin } from './admin'
@@ -41,6 +41,29 @@ export interface WriteResult {
   readonly context: Buffer
 }
 
+/**
+ * A get's answer. The context (§4.4 bytes) is encoded on first access: most reads never use it.
+ * The object holds the merged context (shared, never mutated) until then.
+ */
+class ReadAnswer implements GetResult {
+  readonly #key: Buffer
+  readonly #ctx: Context
+  #encoded: Buffer | undefined
+
+  constructor(key: Buffer, readonly value: Buffer, readonly siblings: readonly Buffer[], ctx: Context) {
+    this.#key = key
+    this.#ctx = ctx
+  }
+
+  get context(): Buffer {
+    return (this.#encoded ??= encodeContext(this.#key, this.#ctx))
+  }
+
+  toJSON(): { value: Buffer; siblings: readonly Buffer[]; context: Buffer } {
+    return { value: this.value, siblings: this.siblings, context: this.context }
+  }
+}
+
 export type SetEntry = { key: Bytes; value: Bytes; options?: SetOptions } | [Bytes, Bytes] | [Bytes, Bytes, SetOptions]
 
 export class Database {
@@ -71,9 +94,15 @@ export class Database {
   }
 
   /** Stores `value` under `key` (W = options.w ?? writeQuorum). */
-  async set(key: Bytes, value: Bytes, options?: SetOptions): Promise<WriteResult> {
-    this.checkOpen()
-    return this.write(checkSetRequest(key, value, options, this.defaults))
+  set(key: Bytes, value: Bytes, options?: SetOptions): Promise<WriteResult> {
+    let req: SetRequest
+    try {
+      this.checkOpen()
+      req = checkSetRequest(key, value, options, this.defaults)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.write(req)
   }
 
   /** Deletes `key`: a versioned tombstone (concurrent values it has not seen survive as siblings). */
@@ -83,15 +112,26 @@ export class Database {
   }
 
   /** undefined if absent, deleted or expired; else the value, its siblings and a context. */
-  async get(key: Bytes, options?: GetOptions): Promise<GetResult | undefined> {
-    this.checkOpen()
-    const req = checkGetRequest(key, options, this.defaults)
-    const object = await new Promise<DvvObject | undefined>((resolve, reject) => {
-      this.router.get(req.key, req.r, req.timeoutMs, (err, obj) => (err !== undefined ? reject(err) : resolve(obj)))
+  get(key: Bytes, options?: GetOptions): Promise<GetResult | undefined> {
+    let req: GetRequest
+    try {
+      this.checkOpen()
+      req = checkGetRequest(key, options, this.defaults)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    // One promise per get, settled from the router's callback.
+    return new Promise<GetResult | undefined>((resolve, reject) => {
+      this.router.get(req.key, req.r, req.timeoutMs, (err, object) => {
+        if (err !== undefined) return reject(err)
+        try {
+          const r = readResult(object, this.policy, this.nowMs())
+          resolve(r === undefined ? undefined : new ReadAnswer(req.key, r.value, r.siblings, r.context))
+        } catch (e) {
+          reject(e)
+        }
+      })
     })
-    const r = readResult(object, this.policy, this.nowMs())
-    if (r === undefined) return undefined
-    return { value: r.value, siblings: r.siblings, context: encodeContext(req.key, r.context) }
   }
 
   /** Gets several keys (all validated first); results in the order of `keys`. */

@@ -12,11 +12,15 @@ export interface CoalescedGroup<W> {
 
 /** The group key of a get: its R and its key bytes. */
 export function getGroupKey(key: Uint8Array, r: number): string {
-  return `${r}:${Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')}`
+  const b = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength)
+  return r + ':' + b.toString('latin1')
 }
 
 export class GetCoalescer<W> {
-  private pending = new Map<string, W[][]>()
+  /** The open (not yet full) round of each group. */
+  private open = new Map<string, W[]>()
+  /** Every round of this drain, in the order they opened. */
+  private rounds: CoalescedGroup<W>[] = []
 
   constructor(private readonly waitersMax = coalescedGetWaitersMax) {
     assert(waitersMax >= 1, 'at least one waiter per round')
@@ -24,31 +28,26 @@ export class GetCoalescer<W> {
 
   /** Adds a waiter to the group's not-yet-started round; true if it opened a new round. */
   add(groupKey: string, waiter: W): boolean {
-    let rounds = this.pending.get(groupKey)
-    if (rounds === undefined) {
-      rounds = []
-      this.pending.set(groupKey, rounds)
-    }
-    const last = rounds.at(-1)
+    const last = this.open.get(groupKey)
     if (last !== undefined && last.length < this.waitersMax) {
       last.push(waiter)
       return false
     }
-    rounds.push([waiter])
+    const waiters = [waiter]
+    this.open.set(groupKey, waiters)
+    this.rounds.push({ groupKey, waiters })
     return true
   }
 
   get pendingRounds(): number {
-    let n = 0
-    for (const r of this.pending.values()) n += r.length
-    return n
+    return this.rounds.length
   }
 
-  /** At the end of a drain: the rounds to start, each with its waiters. Empties the coalescer. */
+  /** At the end of a drain: the rounds to start (in the order they opened), each with its waiters. Empties the coalescer. */
   takeRounds(): CoalescedGroup<W>[] {
-    const out: CoalescedGroup<W>[] = []
-    for (const [groupKey, rounds] of this.pending) for (const waiters of rounds) out.push({ groupKey, waiters })
-    this.pending = new Map()
+    const out = this.rounds
+    this.rounds = []
+    this.open.clear()
     return out
   }
 }

@@ -6,7 +6,7 @@ import { assert } from '../../assert'
 import type { Target } from '../ring/sloppy_targets'
 import { keepSiblings, type ConflictPolicy } from '../versioning/conflict_policy'
 import type { DvvObject } from '../versioning/dvv_object'
-import { QuorumTally, unavailable } from './quorum_tally'
+import { distinctNodes, QuorumTally, unavailable } from './quorum_tally'
 import { mergeAnswers, staleReplicas } from './read_repair'
 import type { CoordinatorEffect, CoordinatorInput, GetResult } from './messages'
 
@@ -25,15 +25,19 @@ export type GetEffect = CoordinatorEffect<GetResult>
 
 export class GetMachine {
   private readonly tally: QuorumTally
-  private readonly answers = new Map<number, DvvObject | undefined>()
+  // Answers by node, in arrival order (parallel arrays: a handful of targets).
+  private readonly answerNodes: number[] = []
+  private readonly answers: (DvvObject | undefined)[] = []
   private readonly policy: ConflictPolicy
   private replied = false
   private finished = false
   private started = false
+  private mergedOf = -1
+  private mergedObject: DvvObject | undefined
 
   constructor(private readonly p: GetParams) {
     assert(Number.isInteger(p.r) && p.r >= 1, 'R must be a positive integer')
-    assert(new Set(p.targets.map((t) => t.node)).size === p.targets.length, 'targets are distinct nodes')
+    assert(distinctNodes(p.targets), 'targets are distinct nodes')
     this.tally = new QuorumTally(p.r)
     this.policy = p.policy ?? keepSiblings
   }
@@ -52,10 +56,13 @@ export class GetMachine {
     if (this.p.targets.length < this.p.r) {
       return this.finish([this.reply({ ok: false, error: unavailable('get', this.p.targets.length, this.p.r) })])
     }
-    return this.p.targets.map((t): GetEffect => {
+    const out: GetEffect[] = []
+    const message = { kind: 'read', key: this.p.key } as const
+    for (const t of this.p.targets) {
       this.tally.add(t.node)
-      return { type: 'send', node: t.node, message: { kind: 'read', key: this.p.key } }
-    })
+      out.push({ type: 'send', node: t.node, message })
+    }
+    return out
   }
 
   step(input: CoordinatorInput): GetEffect[] {
@@ -69,16 +76,31 @@ export class GetMachine {
     if (this.tally.state(input.node) !== 'pending') return []
     if (input.type === 'reply' && input.ok) {
       this.tally.settle(input.node, 'acked')
-      this.answers.set(input.node, input.object)
+      this.answerNodes.push(input.node)
+      this.answers.push(input.object)
     } else {
       this.tally.settle(input.node, input.type === 'replicaTimeout' ? 'failedTimeout' : 'failedError')
     }
     if (!this.replied) {
       const o = this.tally.outcome()
-      if (o === 'met') out.push(this.reply({ ok: true, object: mergeAnswers(this.answers.values(), this.policy) }))
+      if (o === 'met') out.push(this.reply({ ok: true, object: this.merged() }))
       else if (o === 'impossible') out.push(this.reply({ ok: false, error: this.tally.failure('get', false) }))
     }
     return this.tally.pending === 0 ? this.finish(out) : out
+  }
+
+  /** The merge of the answers so far, computed once per set of answers. */
+  private merged(): DvvObject | undefined {
+    if (this.mergedOf !== this.answers.length) {
+      this.mergedObject = mergeAnswers(this.answers, this.policy)
+      this.mergedOf = this.answers.length
+    }
+    return this.mergedObject
+  }
+
+  private allAnswersAre(obj: DvvObject): boolean {
+    for (const a of this.answers) if (a !== obj) return false
+    return true
   }
 
   private reply(result: GetResult): GetEffect {
@@ -91,10 +113,19 @@ export class GetMachine {
   private finish(out: GetEffect[]): GetEffect[] {
     if (this.finished) return out
     this.finished = true
-    if (this.p.readRepair !== false && this.answers.size > 0) {
-      const merged = mergeAnswers(this.answers.values(), this.policy)
-      const primaries = new Set(this.p.targets.filter((t) => t.hintFor === undefined).map((t) => t.node))
-      for (const node of staleReplicas(this.answers, merged, primaries)) {
+    if (this.p.readRepair !== false && this.answers.length > 0) {
+      const merged = this.merged()
+      // Every answer the very object of the merge (drivers share one decode of equal answers):
+      // nothing is stale.
+      if (merged === undefined || this.allAnswersAre(merged)) {
+        out.push({ type: 'done' })
+        return out
+      }
+      const primaries = new Set<number>()
+      for (const t of this.p.targets) if (t.hintFor === undefined) primaries.add(t.node)
+      const answers = new Map<number, DvvObject | undefined>()
+      for (let i = 0; i < this.answers.length; i++) answers.set(this.answerNodes[i]!, this.answers[i])
+      for (const node of staleReplicas(answers, merged, primaries)) {
         out.push({ type: 'send', node, message: { kind: 'repair', key: this.p.key, object: merged! } })
       }
     }

@@ -6,7 +6,7 @@ import { assert } from '../../assert'
 import type { ClientWrite } from '../versioning/conflict_policy'
 import type { Context, DvvObject } from '../versioning/dvv_object'
 import type { Target } from '../ring/sloppy_targets'
-import { QuorumTally, unavailable } from './quorum_tally'
+import { distinctNodes, QuorumTally, unavailable } from './quorum_tally'
 import type { CoordinatorEffect, CoordinatorInput, PutResult } from './messages'
 
 export interface PutParams {
@@ -34,7 +34,7 @@ export class PutMachine {
 
   constructor(private readonly p: PutParams) {
     assert(Number.isInteger(p.w) && p.w >= 1, 'W must be a positive integer')
-    assert(new Set(p.targets.map((t) => t.node)).size === p.targets.length, 'targets are distinct nodes')
+    assert(distinctNodes(p.targets), 'targets are distinct nodes')
     this.tally = new QuorumTally(p.w)
     this.spares = p.spares.filter((s) => !p.targets.some((t) => t.node === s))
   }

@@ -3,6 +3,7 @@
 // counts; test/cluster/quorum.test.ts checks it against a naive replay of every reply order.
 
 import { KvError } from '../../errors'
+import type { Target } from '../ring/sloppy_targets'
 
 export type TargetState = 'pending' | 'acked' | 'failedError' | 'failedTimeout'
 
@@ -16,45 +17,55 @@ export function quorumOutcome(acks: number, pending: number, needed: number): Qu
 }
 
 export class QuorumTally {
-  private readonly states = new Map<number, TargetState>()
+  // A handful of targets: parallel arrays and a linear search are cheaper than a Map.
+  private readonly nodes: number[] = []
+  private readonly states: TargetState[] = []
+  /** Targets in each state, kept with `states`. */
+  private readonly counts = { pending: 0, acked: 0, failedError: 0, failedTimeout: 0 }
 
   constructor(readonly needed: number) {}
 
   add(node: number): void {
-    this.states.set(node, 'pending')
+    const i = this.nodes.indexOf(node)
+    if (i >= 0) {
+      this.counts[this.states[i]!]--
+      this.states[i] = 'pending'
+    } else {
+      this.nodes.push(node)
+      this.states.push('pending')
+    }
+    this.counts.pending++
   }
 
   has(node: number): boolean {
-    return this.states.has(node)
+    return this.nodes.includes(node)
   }
 
   state(node: number): TargetState | undefined {
-    return this.states.get(node)
+    const i = this.nodes.indexOf(node)
+    return i >= 0 ? this.states[i] : undefined
   }
 
   /** Records a result for a pending target; false if the node is unknown or already answered. */
   settle(node: number, result: Exclude<TargetState, 'pending'>): boolean {
-    if (this.states.get(node) !== 'pending') return false
-    this.states.set(node, result)
+    const i = this.nodes.indexOf(node)
+    if (i < 0 || this.states[i] !== 'pending') return false
+    this.states[i] = result
+    this.counts.pending--
+    this.counts[result]++
     return true
   }
 
-  private count(s: TargetState): number {
-    let n = 0
-    for (const v of this.states.values()) if (v === s) n++
-    return n
-  }
-
   get acks(): number {
-    return this.count('acked')
+    return this.counts.acked
   }
 
   get pending(): number {
-    return this.count('pending')
+    return this.counts.pending
   }
 
   get timeouts(): number {
-    return this.count('failedTimeout')
+    return this.counts.failedTimeout
   }
 
   outcome(): QuorumOutcome {
@@ -73,4 +84,10 @@ export class QuorumTally {
 
 export function unavailable(op: string, live: number, needed: number): KvError {
   return new KvError('KV_UNAVAILABLE', `${op} needs ${needed} replicas but only ${live} are live`, { live, needed, acks: 0 })
+}
+
+/** True when no two targets name the same node (a cheap check for the machines' asserts). */
+export function distinctNodes(targets: readonly Target[]): boolean {
+  for (let i = 1; i < targets.length; i++) for (let j = 0; j < i; j++) if (targets[i]!.node === targets[j]!.node) return false
+  return true
 }

@@ -55,18 +55,72 @@ interface Run {
   step(input: CoordinatorInput): void
 }
 
+/** Decodes a replica's answer (a view, valid during the call) into the machine's input. */
+type ReplyDecoder = (resp: Buffer, node: number) => CoordinatorInput | undefined
+
+interface GetWaiter {
+  readonly cb: GetCallback
+  readonly key: Buffer
+  readonly r: number
+  readonly timeoutMs: number
+}
+
+/** One get round: its machine and the state its effects share. Effects are carried out by the driver. */
+class GetRound implements Run {
+  /** One READ payload shared by every primary. */
+  primaryRead: Buffer | undefined
+  // Replicas usually answer the same bytes: decode once and share the object (merging an
+  // object with itself is free, see mergeObjects).
+  private lastRaw: Buffer | undefined
+  private lastObject: DvvObject | undefined
+  readonly decodeRead: ReplyDecoder = (resp, node) => {
+    const b = decodeObjectReply(resp)
+    return { type: 'reply', node, ok: true, object: b === undefined ? undefined : this.decodeShared(b) }
+  }
+
+  constructor(
+    private readonly driver: RequestDriver,
+    readonly machine: GetMachine,
+    readonly key: Buffer,
+    readonly actor: number,
+    readonly targets: readonly Target[],
+    readonly waiters: readonly GetWaiter[],
+    readonly deadlineMs: number,
+  ) {}
+
+  step(input: CoordinatorInput): void {
+    this.driver.getEffects(this, this.machine.step(input))
+  }
+
+  hintOf(node: number): number {
+    for (const t of this.targets) if (t.node === node) return t.hintFor ?? 0
+    return 0
+  }
+
+  private decodeShared(b: Buffer): DvvObject {
+    if (this.lastRaw !== undefined && this.lastRaw.equals(b)) return this.lastObject!
+    this.lastRaw = Buffer.from(b)
+    this.lastObject = decodeObject(this.lastRaw)
+    return this.lastObject
+  }
+}
+
 export class RequestDriver {
   private table: PreferenceTable
-  private readonly coalescer = new GetCoalescer<{ cb: GetCallback; deadlineMs: number }>()
-  private readonly pendingKeys = new Map<string, Buffer>()
+  private readonly coalescer = new GetCoalescer<GetWaiter>()
   private roundsScheduled = false
   private readonly active = new Set<Run>()
   private sweepTimer: TimerHandle | undefined
-  private readonly inFlight = new Map<number, number>()
+  /** Replica requests outstanding, by node id (holes: never used). */
+  private readonly inFlight: number[] = []
+  /** The monotonic clock read once for a synchronous batch (startRounds), else undefined. */
+  private batchNowMs: number | undefined
+  /** Per partition of `table`: its primaries as read targets (what selectTargets gives when all are healthy). */
+  private primaryTargets: (readonly Target[] | undefined)[] = []
   readonly counters = { puts: 0, gets: 0, getRounds: 0, repairsSent: 0, timeouts: 0, unavailable: 0 }
   private readonly isHealthy = (node: number): boolean => {
     if (node === this.o.transport.self) return true
-    return this.o.transport.isUp(node) && this.o.detector.isHealthy(node, this.o.clock.monotonicMs())
+    return this.o.transport.isUp(node) && this.o.detector.isHealthy(node, this.batchNowMs ?? this.o.clock.monotonicMs())
   }
 
   constructor(private readonly o: DriverOptions, table: PreferenceTable) {
@@ -75,6 +129,7 @@ export class RequestDriver {
 
   setTable(table: PreferenceTable): void {
     this.table = table
+    this.primaryTargets = []
   }
 
   get preferenceTable(): PreferenceTable {
@@ -86,7 +141,11 @@ export class RequestDriver {
   }
 
   stats(): DriverStats {
-    return { ...this.counters, inFlight: Object.fromEntries(this.inFlight) }
+    const inFlight: Record<number, number> = {}
+    this.inFlight.forEach((n, node) => {
+      inFlight[node] = n
+    })
+    return { ...this.counters, inFlight }
   }
 
   // ---- put ----
@@ -94,7 +153,19 @@ export class RequestDriver {
   /** A client write with W = w; `timeoutMs` is the whole request's budget. */
   put(write: WireWrite, w: number, timeoutMs: number, cb: PutCallback): void {
     this.counters.puts++
-    const { partition, primaries, fallbacks } = this.table.forKey(write.key)
+    // One clock read for the whole synchronous start (health checks, deadline, replica timeouts).
+    const outer = this.batchNowMs
+    const now = (this.batchNowMs = outer ?? this.o.clock.monotonicMs())
+    try {
+      this.startPut(write, w, timeoutMs, now, cb)
+    } finally {
+      this.batchNowMs = outer
+    }
+  }
+
+  private startPut(write: WireWrite, w: number, timeoutMs: number, now: number, cb: PutCallback): void {
+    const partition = this.table.partitionOf(write.key)
+    const { primaries, fallbacks } = this.table.entry(partition)
     const sel = selectTargets(primaries, fallbacks, this.isHealthy)
     const coordinator = chooseCoordinator(sel.targets, this.o.transport.self)
     const targets = coordinator === undefined ? [] : coordinatorFirst(sel.targets, coordinator)
@@ -105,7 +176,7 @@ export class RequestDriver {
     let rawFor: DvvObject | undefined
     let context: Buffer | undefined
     const run: Run = {
-      deadlineMs: this.o.clock.monotonicMs() + timeoutMs,
+      deadlineMs: now + timeoutMs,
       step: (input) => effects(machine.step(input)),
     }
     const effects = (list: PutEffect[]): void => {
@@ -176,9 +247,7 @@ export class RequestDriver {
   /** A get with R = r. Gets of one key and R in one synchronous run share a round (§5.6). */
   get(key: Buffer, r: number, timeoutMs: number, cb: GetCallback): void {
     this.counters.gets++
-    const group = getGroupKey(key, r)
-    if (!this.pendingKeys.has(group)) this.pendingKeys.set(group, key)
-    this.coalescer.add(group, { cb, deadlineMs: this.o.clock.monotonicMs() + timeoutMs })
+    this.coalescer.add(getGroupKey(key, r), { cb, key, r, timeoutMs })
     if (!this.roundsScheduled) {
       this.roundsScheduled = true
       queueMicrotask(this.startRounds)
@@ -187,72 +256,75 @@ export class RequestDriver {
 
   private readonly startRounds = (): void => {
     this.roundsScheduled = false
-    const keys = this.pendingKeys
-    for (const round of this.coalescer.takeRounds()) {
-      const key = keys.get(round.groupKey)!
-      const r = Number(round.groupKey.slice(0, round.groupKey.indexOf(':')))
-      this.startGet(key, r, round.waiters)
+    // One clock read for the batch: deadlines and health checks of gets that arrived together.
+    const now = (this.batchNowMs = this.o.clock.monotonicMs())
+    try {
+      for (const round of this.coalescer.takeRounds()) {
+        const first = round.waiters[0]!
+        this.startGet(first.key, first.r, round.waiters, now)
+      }
+    } finally {
+      this.batchNowMs = undefined
     }
-    keys.clear()
   }
 
-  private startGet(key: Buffer, r: number, waiters: readonly { cb: GetCallback; deadlineMs: number }[]): void {
+  private startGet(key: Buffer, r: number, waiters: readonly GetWaiter[], now: number): void {
     this.counters.getRounds++
-    const { partition, primaries, fallbacks } = this.table.forKey(key)
-    const sel = selectTargets(primaries, fallbacks, this.isHealthy)
-    const machine = new GetMachine({ key, targets: sel.targets, r, policy: this.o.policy, readRepair: this.o.readRepair })
-    const actor = vnodeActor(partition)
-    let deadlineMs = 0
-    for (const w of waiters) deadlineMs = Math.max(deadlineMs, w.deadlineMs)
-    const run: Run = { deadlineMs, step: (input) => effects(machine.step(input)) }
-    const hintOf = (node: number): number => sel.targets.find((t: Target) => t.node === node)?.hintFor ?? 0
-    let primaryRead: Buffer | undefined // one READ payload shared by every primary
-    // Replicas usually answer the same bytes: decode once and share the object (merging an
-    // object with itself is free, see mergeObjects).
-    let lastRaw: Buffer | undefined
-    let lastObject: DvvObject | undefined
-    const decodeShared = (b: Buffer): DvvObject => {
-      if (lastRaw !== undefined && lastRaw.equals(b)) return lastObject!
-      lastRaw = Buffer.from(b)
-      lastObject = decodeObject(lastRaw)
-      return lastObject
-    }
-    const effects = (list: GetEffect[]): void => {
-      for (const e of list) {
-        switch (e.type) {
-          case 'send': {
-            const node = e.node
-            if (e.message.kind === 'read') {
-              const hintFor = hintOf(node)
-              const payload = hintFor !== 0 ? encodeKeyed(hintFor, key, undefined) : (primaryRead ??= encodeKeyed(0, key, undefined))
-              this.request(run, node, actor, VnodeType.READ, payload, (resp) => {
-                const b = decodeObjectReply(resp)
-                return { type: 'reply', node, ok: true, object: b === undefined ? undefined : decodeShared(b) }
-              })
-            } else if (e.message.kind === 'repair') {
-              this.counters.repairsSent++
-              try {
-                this.o.transport.send(node, actor, VnodeType.REPAIR, encodeKeyed(0, key, encodeObject(e.message.object)))
-              } catch {
-                // a node that went down misses the repair; a later read or anti-entropy repairs it
-              }
-            }
-            break
-          }
-          case 'reply':
-            for (const w of waiters) {
-              if (e.result.ok) w.cb(undefined, e.result.object)
-              else this.failed(e.result.error, w.cb)
-            }
-            break
-          case 'done':
-            this.active.delete(run)
-            break
-        }
+    const partition = this.table.partitionOf(key)
+    const targets = this.readTargets(partition)
+    const machine = new GetMachine({ key, targets, r, policy: this.o.policy, readRepair: this.o.readRepair })
+    let timeoutMs = 0
+    for (const w of waiters) if (w.timeoutMs > timeoutMs) timeoutMs = w.timeoutMs
+    const round = new GetRound(this, machine, key, vnodeActor(partition), targets, waiters, now + timeoutMs)
+    this.track(round)
+    this.getEffects(round, machine.start())
+  }
+
+  /** selectTargets' targets for a read (a get uses no spares); shared while every primary is healthy. */
+  private readTargets(partition: number): readonly Target[] {
+    const { primaries, fallbacks } = this.table.entry(partition)
+    let allHealthy = true
+    for (const p of primaries) {
+      if (!this.isHealthy(p)) {
+        allHealthy = false
+        break
       }
     }
-    this.track(run)
-    effects(machine.start())
+    if (!allHealthy) return selectTargets(primaries, fallbacks, this.isHealthy).targets
+    return (this.primaryTargets[partition] ??= primaries.map((node): Target => ({ node })))
+  }
+
+  /** @internal Carries out a get machine's effects (GetRound.step). */
+  getEffects(round: GetRound, list: GetEffect[]): void {
+    for (const e of list) {
+      switch (e.type) {
+        case 'send': {
+          const node = e.node
+          if (e.message.kind === 'read') {
+            const hintFor = round.hintOf(node)
+            const payload = hintFor !== 0 ? encodeKeyed(hintFor, round.key, undefined) : (round.primaryRead ??= encodeKeyed(0, round.key, undefined))
+            this.request(round, node, round.actor, VnodeType.READ, payload, round.decodeRead)
+          } else if (e.message.kind === 'repair') {
+            this.counters.repairsSent++
+            try {
+              this.o.transport.send(node, round.actor, VnodeType.REPAIR, encodeKeyed(0, round.key, encodeObject(e.message.object)))
+            } catch {
+              // a node that went down misses the repair; a later read or anti-entropy repairs it
+            }
+          }
+          break
+        }
+        case 'reply':
+          for (const w of round.waiters) {
+            if (e.result.ok) w.cb(undefined, e.result.object)
+            else this.failed(e.result.error, w.cb)
+          }
+          break
+        case 'done':
+          this.active.delete(round)
+          break
+      }
+    }
   }
 
   // ---- plumbing ----
@@ -265,12 +337,13 @@ export class RequestDriver {
 
   /** One replica request; its answer (decoded by `ok`) or failure is stepped into `run`. */
   /** `ok` returns undefined when it passed the answer on to a further request. */
-  private request(run: Run, node: number, actor: number, type: number, payload: Uint8Array, ok: (resp: Buffer) => CoordinatorInput | undefined): void {
-    const remaining = run.deadlineMs - this.o.clock.monotonicMs()
+  private request(run: Run, node: number, actor: number, type: number, payload: Uint8Array, ok: ReplyDecoder): void {
+    const remaining = run.deadlineMs - (this.batchNowMs ?? this.o.clock.monotonicMs())
     const timeoutMs = Math.max(1, Math.ceil(Math.min(this.o.replicaTimeoutMs, remaining)))
-    this.inFlight.set(node, (this.inFlight.get(node) ?? 0) + 1)
+    const inFlight = this.inFlight
+    inFlight[node] = (inFlight[node] ?? 0) + 1
     const settle = (err: KvError | undefined, resp: IncomingMessage | undefined): void => {
-      this.inFlight.set(node, (this.inFlight.get(node) ?? 1) - 1)
+      inFlight[node] = (inFlight[node] ?? 1) - 1
       let input: CoordinatorInput | undefined
       if (err !== undefined) {
         if (err.code === 'KV_TIMEOUT') {
@@ -282,7 +355,7 @@ export class RequestDriver {
       } else {
         this.o.detector.replyReceived(node)
         try {
-          input = ok(Buffer.from(resp!.bytes.buffer, resp!.bytes.byteOffset + resp!.offset, resp!.length))
+          input = ok(Buffer.from(resp!.bytes.buffer, resp!.bytes.byteOffset + resp!.offset, resp!.length), node)
         } catch (e) {
           input = { type: 'reply', node, ok: false, error: e as KvError }
         }

@@ -67,6 +67,10 @@ function context(o: Record<string, unknown>, key: Buffer): Context | undefined {
 }
 
 export function checkSetRequest(key: unknown, value: unknown, options: unknown, d: RequestDefaults): SetRequest {
+  if (options === undefined) {
+    const k = checkKey(key)
+    return { key: k, value: checkValue(value), context: undefined, ttlMs: undefined, w: d.writeQuorum, timeoutMs: d.timeoutMs }
+  }
   const o = optionsObject(options, 'set')
   checkKnownKeys(o, ['context', 'ttlMs', 'w', 'level', 'timeoutMs'], 'set')
   const k = checkKey(key)
@@ -82,6 +86,7 @@ export function checkDeleteRequest(key: unknown, options: unknown, d: RequestDef
 }
 
 export function checkGetRequest(key: unknown, options: unknown, d: RequestDefaults): GetRequest {
+  if (options === undefined) return { key: checkKey(key), r: d.readQuorum, timeoutMs: d.timeoutMs }
   const o = optionsObject(options, 'get')
   checkKnownKeys(o, ['r', 'level', 'timeoutMs'], 'get')
   return { key: checkKey(key), r: quorum(o, 'r', d.readQuorum, d.replicas), timeoutMs: timeout(o, d) }

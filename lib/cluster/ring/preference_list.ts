@@ -99,8 +99,13 @@ export class PreferenceTable {
     return e
   }
 
+  /** The partition of a key on this ring. */
+  partitionOf(key: KeyLike): number {
+    return partitionOfKey(key, this.owners.length)
+  }
+
   forKey(key: KeyLike): PreferenceEntry & { partition: number } {
-    const partition = partitionOfKey(key, this.owners.length)
+    const partition = this.partitionOf(key)
     return { partition, ...this.entry(partition) }
   }
 }

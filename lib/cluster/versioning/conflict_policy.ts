@@ -94,6 +94,12 @@ export interface ReadResult {
 /** What a get answers for a merged object (§4.3); undefined when nothing is live. */
 export function readResult(obj: DvvObject | undefined, policy: ConflictPolicy, nowMs: number): ReadResult | undefined {
   if (obj === undefined) return undefined
+  if (obj.siblings.length === 1) {
+    // The common case, under every policy: one sibling, live or not.
+    const s = obj.siblings[0]!
+    if (s.tombstone || (s.expiresAtMs !== 0 && s.expiresAtMs <= nowMs)) return undefined
+    return { value: s.value, siblings: [s.value], context: join(obj) }
+  }
   const live = liveSiblings(policy.kind === 'lww' ? lastWriteWins(obj) : obj, nowMs)
   if (live.length === 0) return undefined
   const siblings = live.map((s) => s.value)
