@@ -18,8 +18,8 @@ import { fork, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { Session } from 'node:inspector'
 import { Report, type Result } from './lib/report'
+import { workloadProfiler } from './lib/profile'
 import { ringwoodVariants } from './engine/summary'
 import { jobNames, runJob, type JobName, type JobOptions } from './cluster/workloads'
 import { findRedisServer, startRedis, type RedisServer } from './cluster/redis_server'
@@ -96,26 +96,7 @@ async function inline(job: JobName, dir: string, report: Report, redisPort: numb
   const o = options(dir)
   o.redisPort = redisPort
   const pdir = arg('--profile')
-  if (pdir !== undefined) {
-    fs.mkdirSync(pdir, { recursive: true })
-    const session = new Session()
-    session.connect()
-    const post = (method: string, params?: object): Promise<unknown> =>
-      new Promise((res, rej) => session.post(method, params ?? {}, (err, r) => (err ? rej(err) : res(r))))
-    await post('Profiler.enable')
-    await post('Profiler.setSamplingInterval', { interval: 100 })
-    o.around = async (workload, fn) => {
-      await post('Profiler.start')
-      try {
-        await fn()
-      } finally {
-        const { profile } = (await post('Profiler.stop')) as { profile: unknown }
-        const file = path.join(pdir, `${job}-${workload.replace(/[^a-z0-9]+/gi, '_')}.cpuprofile`)
-        fs.writeFileSync(file, JSON.stringify(profile))
-        console.log(`  profile of ${workload}: ${file}`)
-      }
-    }
-  }
+  if (pdir !== undefined) o.around = await workloadProfiler(pdir, job)
   await runJob(job, o, (r) => report.add(r.workload, r.system, r.metric, r.value))
 }
 

@@ -12,10 +12,8 @@
 // workload, default 5 s), BENCH_SYNC_S (cap on the durability-sync fill, default 10 s).
 
 import { fork } from 'node:child_process'
-import fs from 'node:fs'
-import path from 'node:path'
-import { Session } from 'node:inspector'
 import { Report, type Result } from './lib/report'
+import { workloadProfiler } from './lib/profile'
 import { jobNames, runJob, type JobName, type JobOptions } from './engine/workloads'
 import { printTargets, ringwoodVariants } from './engine/summary'
 
@@ -66,26 +64,7 @@ function runChild(job: JobName, report: Report): Promise<void> {
 async function inline(job: JobName, report: Report): Promise<void> {
   const o = options()
   const dir = arg('--profile')
-  if (dir !== undefined) {
-    fs.mkdirSync(dir, { recursive: true })
-    const session = new Session()
-    session.connect()
-    const post = (method: string, params?: object): Promise<unknown> =>
-      new Promise((res, rej) => session.post(method, params ?? {}, (err, r) => (err ? rej(err) : res(r))))
-    await post('Profiler.enable')
-    await post('Profiler.setSamplingInterval', { interval: 100 })
-    o.around = async (workload, fn) => {
-      await post('Profiler.start')
-      try {
-        await fn()
-      } finally {
-        const { profile } = (await post('Profiler.stop')) as { profile: unknown }
-        const file = path.join(dir, `${job}-${workload.replace(/[^a-z0-9]+/gi, '_')}.cpuprofile`)
-        fs.writeFileSync(file, JSON.stringify(profile))
-        console.log(`  profile of ${workload}: ${file}`)
-      }
-    }
-  }
+  if (dir !== undefined) o.around = await workloadProfiler(dir, job)
   await runJob(job, o, (r) => report.add(r.workload, r.system, r.metric, r.value))
 }
 
