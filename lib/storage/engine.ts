@@ -298,22 +298,27 @@ export class Engine {
 
   /** The value of `key`, or undefined. Synchronous: for callers on the engine's thread. */
   getSync(key: KeyLike, options?: ReadOptions): Buffer | undefined {
-    this.assertOpen()
+    if (this.closed) throw closedError()
     const k = keyForRead(key)
-    const snap = options?.snapshot !== undefined ? this.snapshotSeq(options.snapshot) : this.lastSeq
-    let e: Entry | undefined = this.mem.count > 0 ? this.mem.get(k, snap) : undefined
-    for (let i = this.imms.length - 1; e === undefined && i >= 0; i--) e = this.imms[i]!.mem.get(k, snap)
-    if (e !== undefined) return this.visible(e.kind, e.expiresAtMs) ? Buffer.from(e.value) : undefined
+    const snap = options?.snapshot === undefined ? this.lastSeq : this.snapshotSeq(options.snapshot)
+    if (this.mem.count > 0 || this.imms.length > 0) {
+      let e: Entry | undefined = this.mem.count > 0 ? this.mem.get(k, snap) : undefined
+      for (let i = this.imms.length - 1; e === undefined && i >= 0; i--) e = this.imms[i]!.mem.get(k, snap)
+      if (e !== undefined) return this.visible(e.kind, e.expiresAtMs) ? Buffer.from(e.value) : undefined
+    }
     const v = this.versions.current
-    for (const t of v.levels[0]!) {
+    const levels = v.levels
+    const l0 = levels[0]!
+    for (let i = 0; i < l0.length; i++) {
+      const t = l0[i]!
       if (compareBytes(k, t.smallest) < 0 || compareBytes(k, t.largest) > 0) continue
       const r = this.tables.get(t).get(k, snap)
       if (r !== undefined) return this.visible(r.kind, r.expiresAtMs) ? r.copyValue() : undefined
     }
-    for (let level = 1; level < v.levels.length; level++) {
+    for (let level = 1; level <= v.deepest; level++) {
       const i = v.findTable(level, k)
       if (i < 0) continue
-      const r = this.tables.get(v.levels[level]![i]!).get(k, snap)
+      const r = this.tables.get(levels[level]![i]!).get(k, snap)
       if (r !== undefined) return this.visible(r.kind, r.expiresAtMs) ? r.copyValue() : undefined
     }
     return undefined

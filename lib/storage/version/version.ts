@@ -14,8 +14,14 @@ export class Version {
   /** Called when the last reference is released. */
   onRelease: ((v: Version) => void) | undefined
 
+  /** The deepest level that holds any table (0 if none): reads stop there. */
+  readonly deepest: number
+
   constructor(readonly levels: readonly (readonly TableMeta[])[]) {
     assert(levels.length === levelsMax, 'a version has every level')
+    let d = 0
+    for (let l = levelsMax - 1; l > 0 && d === 0; l--) if (levels[l]!.length > 0) d = l
+    this.deepest = d
   }
 
   ref(): this {
@@ -45,8 +51,7 @@ export class Version {
 
   /** The deepest level that holds any table (0 if none). */
   deepestNonEmptyLevel(): number {
-    for (let l = levelsMax - 1; l > 0; l--) if (this.levels[l]!.length > 0) return l
-    return 0
+    return this.deepest
   }
 
   /** For levels >= 1: the index of the table that may hold `key`, or -1 (binary search). */
