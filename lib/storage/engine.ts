@@ -237,7 +237,10 @@ export class Engine {
   private switchMemtable(): void {
     const log = this.log
     this.logBytesRetired += log.stats.bytes
-    this.imms.push({ mem: this.mem, logPaths: [log.file.path], logNumber: this.logNumber, logClosed: log.close() })
+    const logClosed = log.close()
+    // Awaited by the flush, which may start later: a failure is handled there, not unhandled here.
+    logClosed.catch(() => undefined)
+    this.imms.push({ mem: this.mem, logPaths: [log.file.path], logNumber: this.logNumber, logClosed })
     this.logNumber = this.versions.newFileNumber()
     this.log = this.newLog(this.logNumber)
     this.mem = this.newMemtable()
