@@ -178,7 +178,7 @@ export const hintReplayBurstBytes = 1 * MiB
 export const hintReplayInFlightMax = 4
 /** Backoff between replay attempts to an owner that failed, doubling from min to max. */
 export const hintRetryBackoffMsMin = 100
-export const hintRetryBackoffMsMax = 30_000
+export const hintRetryBackoffMsMax = 2_000
 // Cluster relations (lib/cluster/PROTOCOL.md §8).
 for (const q of [partitionsMin, partitionsDefault, partitionsMax]) assert(Number.isInteger(Math.log2(q)), 'partition counts are powers of two')
 assert(partitionsMin <= partitionsDefault && partitionsDefault <= partitionsMax, 'partitions default within bounds')

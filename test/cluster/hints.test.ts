@@ -105,4 +105,7 @@ t.test('replay: a failed owner backs off, doubling', async (t) => {
   t.same(r.step({ type: 'failed', id: m.id, nowMs: 100 }), [{ type: 'wakeAt', atMs: 300 }])
   r.step({ type: 'tick', nowMs: 300, isHealthy: all })
   t.same(r.step({ type: 'failed', id: m.id, nowMs: 300 }), [{ type: 'wakeAt', atMs: 600 }], 'capped at max')
+  t.same(replayed(r.step({ type: 'tick', nowMs: 400, isHealthy: all })), [], 'still backing off')
+  t.same(r.step({ type: 'ownerUp', owner: 4 }), [])
+  t.same(replayed(r.step({ type: 'tick', nowMs: 401, isHealthy: all })), [m.id], 'the owner came back: replayed at once')
 })

@@ -12,6 +12,8 @@ export type ReplayInput =
   | { readonly type: 'tick'; readonly nowMs: number; readonly isHealthy: (node: number) => boolean }
   | { readonly type: 'acked'; readonly id: number; readonly revision: number }
   | { readonly type: 'failed'; readonly id: number; readonly nowMs: number }
+  /** The owner is back (its worker started): retry its hints now, not after the backoff. */
+  | { readonly type: 'ownerUp'; readonly owner: number }
 
 export type ReplayEffect =
   | { readonly type: 'replay'; readonly hint: HintMeta }
@@ -68,6 +70,9 @@ export class HintReplayer {
         this.backoff.delete(meta.owner)
         return [{ type: 'drop', id: meta.id, reason: 'replayed' }]
       }
+      case 'ownerUp':
+        this.backoff.delete(input.owner)
+        return []
       case 'failed': {
         this.inFlight.delete(input.id)
         const meta = this.ledger.get(input.id)

@@ -58,7 +58,7 @@ export class ClusterNode implements VnodeHost {
     t.onNodeEvent((node, up) => {
       if (up) {
         this.detector.workerStarted(node)
-        this.hints?.poke()
+        this.hints?.poke(node)
       } else {
         this.detector.workerExited(node)
       }

@@ -121,8 +121,9 @@ export class HintStore {
     return out
   }
 
-  /** A node came up (or something changed): tick soon. */
-  poke(): void {
+  /** A node came up (or something changed): tick soon; hints for `owner` skip their backoff. */
+  poke(owner?: number): void {
+    if (owner !== undefined) this.apply(this.replayer.step({ type: 'ownerUp', owner }))
     this.schedule(0)
   }
 
