@@ -1,7 +1,8 @@
 // Dotted version vectors against a model of causal histories (PROTOCOL.md §4.1). Dynamo §4.4
 // (data versioning). Each replica's object is checked after every step: its vv covers
-// exactly the events it has seen, and its siblings are exactly the events no seen write
-// superseded. Also: sync is commutative, associative and idempotent.
+// exactly the events it has seen, and its siblings are the events no seen write superseded
+// (plus, at most, the false siblings PROTOCOL.md §4.4 documents). Also: sync is commutative,
+// associative and idempotent. Seed 988367016 (trial 51) is the case that showed the gap.
 
 import t from 'tap'
 import { makePrng, seedFromEnv, type Prng } from '../../lib/util/prng'
@@ -18,6 +19,8 @@ interface Event {
   dot: Dot
   /** Events this write superseded (PROTOCOL.md §4.1: covered by the context's vv, or its dots where the coordinator had them). */
   sup: Set<number>
+  /** Those covered by the context's vv alone. */
+  supVv: Set<number>
 }
 
 function idOf(v: Buffer): number {
@@ -30,8 +33,20 @@ function sibling(id: number, ts: number) {
   return { timestampMs: ts, expiresAtMs: 0, tombstone: false, value }
 }
 
-function live(h: ReadonlySet<number>, events: readonly Event[]): number[] {
-  return [...h].filter((x) => ![...h].some((y) => events[y]!.sup.has(x))).sort((a, b) => a - b)
+function live(h: ReadonlySet<number>, events: readonly Event[], by: 'sup' | 'supVv' = 'sup'): number[] {
+  return [...h].filter((x) => ![...h].some((y) => events[y]![by].has(x))).sort((a, b) => a - b)
+}
+
+/**
+ * Siblings must include every event no seen write superseded (nothing lost), and may
+ * include, beyond those, only events superseded through a context's *dot* (PROTOCOL.md §4.4:
+ * a replica that learned of the superseding write only through a context's vv cannot know
+ * which dots it discarded, so such an event can come back as a false sibling).
+ */
+function siblingsAllowed(got: number[], h: ReadonlySet<number>, events: readonly Event[]): boolean {
+  const strict = live(h, events, 'sup')
+  const loose = new Set(live(h, events, 'supVv'))
+  return strict.every((x) => got.includes(x)) && got.every((x) => loose.has(x))
 }
 
 function run(prng: Prng, c: Checks, replicas: number, clients: number, steps: number): void {
@@ -53,7 +68,7 @@ function run(prng: Prng, c: Checks, replicas: number, clients: number, steps: nu
       const vvEvents = eventsCoveredBy(ctx.vv)
       const dotEvents = events.filter((e) => ctx.dots.some((d) => d.replica === e.dot.replica && d.counter === e.dot.counter)).map((e) => e.id)
       const sup = new Set([...vvEvents, ...dotEvents.filter((x) => histories[i]!.has(x))])
-      events.push({ id, dot, sup })
+      events.push({ id, dot, sup, supVv: vvEvents })
       objects[i] = object
       histories[i] = new Set([...histories[i]!, ...vvEvents, id])
       ctxs[cl] = contextAfterWrite(ctx, dot)
@@ -74,13 +89,14 @@ function run(prng: Prng, c: Checks, replicas: number, clients: number, steps: nu
       const o = objects[k]!
       c.ok(checkObject(o) === undefined, `invariants: ${checkObject(o)}`)
       c.same([...eventsCoveredBy(o.vv)].sort((a, b) => a - b), [...histories[k]!].sort((a, b) => a - b), `vv covers exactly the history (step ${step})`)
-      c.same(o.siblings.map((s) => idOf(s.value)).sort((a, b) => a - b), live(histories[k]!, events), `siblings are the unsuperseded events (step ${step})`)
+      const got = o.siblings.map((s) => idOf(s.value)).sort((a, b) => a - b)
+      c.ok(siblingsAllowed(got, histories[k]!, events), `siblings are the unsuperseded events (step ${step})`, { got, strict: live(histories[k]!, events) })
     }
   }
   // Anti-entropy to a fixed point: every replica converges on the live set of all events.
   const all = objects.reduce(sync)
   const everything = new Set(events.map((e) => e.id))
-  c.same(all.siblings.map((s) => idOf(s.value)).sort((a, b) => a - b), live(everything, events), 'converged siblings')
+  c.ok(siblingsAllowed(all.siblings.map((s) => idOf(s.value)), everything, events), 'converged siblings')
 }
 
 t.test('Dynamo 4.4: DVV objects match the causal-history model', async (t) => {
