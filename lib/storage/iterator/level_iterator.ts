@@ -3,6 +3,7 @@
 
 import { compareBytes } from '../../util/bytes'
 import type { TableMeta } from '../version/version_edit'
+import { firstTableEndingAtOrAfter } from '../version/version'
 import type { InternalIterator, Kind } from '../types'
 
 export class LevelIterator implements InternalIterator {
@@ -33,14 +34,7 @@ export class LevelIterator implements InternalIterator {
   seek(target: Buffer): void {
     const t = this.tables
     if (!this.reverse) {
-      let lo = 0
-      let hi = t.length
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        if (compareBytes(t[mid]!.largest, target) < 0) lo = mid + 1
-        else hi = mid
-      }
-      this.load(lo)
+      this.load(firstTableEndingAtOrAfter(t, target))
     } else {
       let lo = 0
       let hi = t.length

@@ -57,16 +57,21 @@ export class Version {
   /** For levels >= 1: the index of the table that may hold `key`, or -1 (binary search). */
   findTable(level: number, key: Buffer): number {
     const tables = this.levels[level]!
-    let lo = 0
-    let hi = tables.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (compareBytes(tables[mid]!.largest, key) < 0) lo = mid + 1
-      else hi = mid
-    }
-    if (lo < tables.length && compareBytes(tables[lo]!.smallest, key) <= 0) return lo
-    return -1
+    const i = firstTableEndingAtOrAfter(tables, key)
+    return i < tables.length && compareBytes(tables[i]!.smallest, key) <= 0 ? i : -1
   }
+}
+
+/** In a level's key-ordered tables: the first whose largest key is >= key (or tables.length). */
+export function firstTableEndingAtOrAfter(tables: readonly TableMeta[], key: Buffer): number {
+  let lo = 0
+  let hi = tables.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (compareBytes(tables[mid]!.largest, key) < 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 /** Applies removals and additions to `base`, keeping each level's order (see the header). */
