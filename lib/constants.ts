@@ -169,6 +169,9 @@ export const suspectAfterTimeouts = 2
 export const suspectForMs = 2_000
 /** Gets of one key that may share one quorum round in one coordinator (§5.6). */
 export const coalescedGetWaitersMax = 1_024
+/** Vnode requests to one node that travel as one BATCH message, and its size (§9.7). */
+export const replicaBatchItemsMax = 128
+export const replicaBatchBytesMax = 64 * KiB
 /** Hints held by one node, in bytes of hint records, and the oldest hint kept (§6). */
 export const hintBytesMax = 256 * MiB
 export const hintAgeMsMax = 3 * 3600_000
@@ -189,6 +192,7 @@ assert(nodesMinDefault >= replicasDefault, 'the default cluster holds N distinct
 assert(valueBytesMax + 1 * KiB < objectBytesMax, 'one maximal value fits in an object')
 assert(objectBytesMax + keyBytesMax + 1 * KiB < batchBytesMax, 'an object (or a hint record) fits one batch')
 assert(objectBytesMax <= hintBytesMax, 'a maximal object can be hinted')
+assert(replicaBatchItemsMax >= 1 && replicaBatchBytesMax <= mailboxRingBytesDefault / 2, 'a replica batch fits a default mailbox ring')
 assert(replicaTimeoutMsDefault < requestTimeoutMsDefault && requestTimeoutMsDefault <= requestTimeoutMsMax, 'timeouts nest')
 assert(hintRetryBackoffMsMin <= hintRetryBackoffMsMax && hintReplayBurstBytes <= hintReplayBytesPerSec, 'hint replay limits are ordered')
 assert(siblingsMax >= 1 && versionVectorEntriesMax >= nodesMax, 'a version vector holds an entry per node')

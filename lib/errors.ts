@@ -64,3 +64,30 @@ export function invalidArgument(message: string, details: Record<string, unknown
 export function corruption(message: string, details: { file?: string; offset?: number } & Record<string, unknown> = {}): KvError {
   return new KvError('KV_CORRUPTION', message, details)
 }
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/**
+ * An error as bytes (the runtime's ERROR record, a replica batch item): code, a zero byte,
+ * message (both UTF-8; the message cut at 4096 characters). An unknown code decodes as
+ * KV_UNAVAILABLE with a message that says so.
+ */
+export function encodeErrorPayload(err: KvError): Uint8Array {
+  const code = encoder.encode(err.code)
+  const msg = encoder.encode(err.message.length > 4096 ? err.message.slice(0, 4096) : err.message)
+  const out = new Uint8Array(code.length + 1 + msg.length)
+  out.set(code, 0)
+  out.set(msg, code.length + 1)
+  return out
+}
+
+export function decodeErrorPayload(bytes: Uint8Array, offset: number, length: number, details: Record<string, unknown>): KvError {
+  const view = bytes.subarray(offset, offset + length)
+  const zero = view.indexOf(0)
+  const codeText = zero < 0 ? '' : decoder.decode(view.subarray(0, zero))
+  const message = zero < 0 ? decoder.decode(view) : decoder.decode(view.subarray(zero + 1))
+  const known = Object.prototype.hasOwnProperty.call(ErrorCodes, codeText)
+  const code: ErrorCode = known ? (codeText as ErrorCode) : 'KV_UNAVAILABLE'
+  return new KvError(code, known ? message : `malformed error response: ${message}`, { ...details, remote: true })
+}

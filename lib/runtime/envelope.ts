@@ -1,11 +1,13 @@
 // The mailbox envelope, version 1 (RUNTIME.md §2): a fixed 32-byte header in front of every
 // ring record, written and read as eight 32-bit words through an Int32Array over the ring's
-// data (records are 8-byte aligned). Also the ERROR payload encoding.
+// data (records are 8-byte aligned). The ERROR payload is lib/errors.ts's encodeErrorPayload.
 
 import os from 'node:os'
 import { assert } from '../assert'
 import { envelopeHeaderBytes } from '../constants'
-import { ErrorCodes, KvError, type ErrorCode } from '../errors'
+import { decodeErrorPayload as decodeError, encodeErrorPayload as encodeError } from '../errors'
+
+export { decodeError, encodeError }
 
 assert(os.endianness() === 'LE', 'the envelope is little-endian and written through typed arrays')
 
@@ -48,25 +50,3 @@ export function packVkf(kind: number, flags: number): number {
   return ENVELOPE_VERSION | (kind << 8) | (flags << 16)
 }
 
-const encoder = new TextEncoder()
-const decoder = new TextDecoder()
-
-/** ERROR payload: code, a zero byte, message (both UTF-8). */
-export function encodeError(err: KvError): Uint8Array {
-  const code = encoder.encode(err.code)
-  const msg = encoder.encode(err.message.length > 4096 ? err.message.slice(0, 4096) : err.message)
-  const out = new Uint8Array(code.length + 1 + msg.length)
-  out.set(code, 0)
-  out.set(msg, code.length + 1)
-  return out
-}
-
-export function decodeError(bytes: Uint8Array, offset: number, length: number, details: Record<string, unknown>): KvError {
-  const view = bytes.subarray(offset, offset + length)
-  const zero = view.indexOf(0)
-  const codeText = zero < 0 ? '' : decoder.decode(view.subarray(0, zero))
-  const message = zero < 0 ? decoder.decode(view) : decoder.decode(view.subarray(zero + 1))
-  const known = Object.prototype.hasOwnProperty.call(ErrorCodes, codeText)
-  const code: ErrorCode = known ? (codeText as ErrorCode) : 'KV_UNAVAILABLE'
-  return new KvError(code, known ? message : `malformed error response: ${message}`, { ...details, remote: true })
-}

@@ -25,9 +25,10 @@ export type GetEffect = CoordinatorEffect<GetResult>
 
 export class GetMachine {
   private readonly tally: QuorumTally
-  // Answers by node, in arrival order (parallel arrays: a handful of targets).
-  private readonly answerNodes: number[] = []
-  private readonly answers: (DvvObject | undefined)[] = []
+  // Answers by node, in arrival order (parallel arrays: a handful of targets, sized up front).
+  private readonly answerNodes: number[]
+  private readonly answers: (DvvObject | undefined)[]
+  private answerCount = 0
   private readonly policy: ConflictPolicy
   private replied = false
   private finished = false
@@ -38,7 +39,9 @@ export class GetMachine {
   constructor(private readonly p: GetParams) {
     assert(Number.isInteger(p.r) && p.r >= 1, 'R must be a positive integer')
     assert(distinctNodes(p.targets), 'targets are distinct nodes')
-    this.tally = new QuorumTally(p.r)
+    this.tally = new QuorumTally(p.r, p.targets.length)
+    this.answerNodes = new Array<number>(p.targets.length)
+    this.answers = new Array<DvvObject | undefined>(p.targets.length)
     this.policy = p.policy ?? keepSiblings
   }
 
@@ -76,8 +79,8 @@ export class GetMachine {
     if (this.tally.state(input.node) !== 'pending') return []
     if (input.type === 'reply' && input.ok) {
       this.tally.settle(input.node, 'acked')
-      this.answerNodes.push(input.node)
-      this.answers.push(input.object)
+      this.answerNodes[this.answerCount] = input.node
+      this.answers[this.answerCount++] = input.object
     } else {
       this.tally.settle(input.node, input.type === 'replicaTimeout' ? 'failedTimeout' : 'failedError')
     }
@@ -91,15 +94,15 @@ export class GetMachine {
 
   /** The merge of the answers so far, computed once per set of answers. */
   private merged(): DvvObject | undefined {
-    if (this.mergedOf !== this.answers.length) {
-      this.mergedObject = mergeAnswers(this.answers, this.policy)
-      this.mergedOf = this.answers.length
+    if (this.mergedOf !== this.answerCount) {
+      this.mergedObject = mergeAnswers(this.answers.slice(0, this.answerCount), this.policy)
+      this.mergedOf = this.answerCount
     }
     return this.mergedObject
   }
 
   private allAnswersAre(obj: DvvObject): boolean {
-    for (const a of this.answers) if (a !== obj) return false
+    for (let i = 0; i < this.answerCount; i++) if (this.answers[i] !== obj) return false
     return true
   }
 
@@ -113,7 +116,7 @@ export class GetMachine {
   private finish(out: GetEffect[]): GetEffect[] {
     if (this.finished) return out
     this.finished = true
-    if (this.p.readRepair !== false && this.answers.length > 0) {
+    if (this.p.readRepair !== false && this.answerCount > 0) {
       const merged = this.merged()
       // Every answer the very object of the merge (drivers share one decode of equal answers):
       // nothing is stale.
@@ -124,7 +127,7 @@ export class GetMachine {
       const primaries = new Set<number>()
       for (const t of this.p.targets) if (t.hintFor === undefined) primaries.add(t.node)
       const answers = new Map<number, DvvObject | undefined>()
-      for (let i = 0; i < this.answers.length; i++) answers.set(this.answerNodes[i]!, this.answers[i])
+      for (let i = 0; i < this.answerCount; i++) answers.set(this.answerNodes[i]!, this.answers[i])
       for (const node of staleReplicas(answers, merged, primaries)) {
         out.push({ type: 'send', node, message: { kind: 'repair', key: this.p.key, object: merged! } })
       }

@@ -17,38 +17,50 @@ export function quorumOutcome(acks: number, pending: number, needed: number): Qu
 }
 
 export class QuorumTally {
-  // A handful of targets: parallel arrays and a linear search are cheaper than a Map.
-  private readonly nodes: number[] = []
-  private readonly states: TargetState[] = []
+  // A handful of targets: parallel arrays and a linear search are cheaper than a Map. They are
+  // sized for `capacity` targets up front (grown only past it): a coordinator lives as long as
+  // its request, and an array grown from [] reserves 17 slots.
+  private readonly nodes: number[]
+  private readonly states: TargetState[]
+  private size = 0
   /** Targets in each state, kept with `states`. */
   private readonly counts = { pending: 0, acked: 0, failedError: 0, failedTimeout: 0 }
 
-  constructor(readonly needed: number) {}
+  constructor(readonly needed: number, capacity = 3) {
+    this.nodes = new Array<number>(capacity)
+    this.states = new Array<TargetState>(capacity)
+  }
+
+  private indexOf(node: number): number {
+    for (let i = 0; i < this.size; i++) if (this.nodes[i] === node) return i
+    return -1
+  }
 
   add(node: number): void {
-    const i = this.nodes.indexOf(node)
+    const i = this.indexOf(node)
     if (i >= 0) {
       this.counts[this.states[i]!]--
       this.states[i] = 'pending'
     } else {
-      this.nodes.push(node)
-      this.states.push('pending')
+      this.nodes[this.size] = node
+      this.states[this.size] = 'pending'
+      this.size++
     }
     this.counts.pending++
   }
 
   has(node: number): boolean {
-    return this.nodes.includes(node)
+    return this.indexOf(node) >= 0
   }
 
   state(node: number): TargetState | undefined {
-    const i = this.nodes.indexOf(node)
+    const i = this.indexOf(node)
     return i >= 0 ? this.states[i] : undefined
   }
 
   /** Records a result for a pending target; false if the node is unknown or already answered. */
   settle(node: number, result: Exclude<TargetState, 'pending'>): boolean {
-    const i = this.nodes.indexOf(node)
+    const i = this.indexOf(node)
     if (i < 0 || this.states[i] !== 'pending') return false
     this.states[i] = result
     this.counts.pending--

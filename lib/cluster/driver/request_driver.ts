@@ -1,11 +1,11 @@
 // Drives the pure coordinator machines (PutMachine, GetMachine, GetCoalescer) over a
 // Transport (PROTOCOL.md §9.5). The same class runs on the caller's thread (client-driven
 // coordination, Dynamo §6.4) and inside a node's coordinator actor. It owns: target
-// selection (preference table + failure detector), one runtime request per replica message,
-// deadline sweeps, read repair sends and per-node in-flight counts.
+// selection (preference table + failure detector), replica requests (batched per node by its
+// ReplicaOutbox, §9.7), deadline sweeps, read repair sends and per-node in-flight counts.
 
 import type { KvError } from '../../errors'
-import type { Transport, IncomingMessage } from '../../transport'
+import type { Transport } from '../../transport'
 import type { Clock, TimerHandle } from '../../util/clock'
 import { PutMachine, type PutEffect } from '../coordinator/put_machine'
 import { GetMachine, type GetEffect } from '../coordinator/get_machine'
@@ -21,6 +21,7 @@ import { decodeContext, encodeContext } from '../versioning/causal_context'
 import { join, liveSiblings } from '../versioning/dvv_object'
 import { vnodeActor, VnodeType } from '../wire/actors'
 import { decodeObjectReply, decodeWriteReply, encodeKeyed, encodeWrite, type WireWrite } from '../wire/replica_wire'
+import { ReplicaOutbox } from './replica_outbox'
 
 /** A put's answer: the client's new context, §4.4 encoding. */
 export type PutCallback = (err: KvError | undefined, context: Buffer | undefined) => void
@@ -46,6 +47,9 @@ export interface DriverStats {
   unavailable: number
   /** Replica requests outstanding per node. */
   inFlight: Record<number, number>
+  /** BATCH messages sent and the replica requests they carried (§9.7). */
+  batches: number
+  batchedRequests: number
 }
 
 const deadlineSweepMs = 25
@@ -55,8 +59,17 @@ interface Run {
   step(input: CoordinatorInput): void
 }
 
-/** Decodes a replica's answer (a view, valid during the call) into the machine's input. */
-type ReplyDecoder = (resp: Buffer, node: number) => CoordinatorInput | undefined
+/** Decodes a replica's answer to `run` (a view, valid during the call) into the machine's input. */
+type ReplyDecoder = (resp: Buffer, node: number, run: Run) => CoordinatorInput | undefined
+
+/** A READ's answer: the stored object, or none (one function for every round: nothing allocated per get). */
+const readAnswer: ReplyDecoder = (resp, node, run) => {
+  const b = decodeObjectReply(resp)
+  return { type: 'reply', node, ok: true, object: b === undefined ? undefined : (run as GetRound).decodeShared(b) }
+}
+
+/** A REPLICATE's answer: an acknowledgement. */
+const replicated: ReplyDecoder = (_resp, node) => ({ type: 'reply', node, ok: true })
 
 interface GetWaiter {
   readonly cb: GetCallback
@@ -67,22 +80,16 @@ interface GetWaiter {
 
 /** One get round: its machine and the state its effects share. Effects are carried out by the driver. */
 class GetRound implements Run {
-  /** One READ payload shared by every primary. */
-  primaryRead: Buffer | undefined
   // Replicas usually answer the same bytes: decode once and share the object (merging an
   // object with itself is free, see mergeObjects).
   private lastRaw: Buffer | undefined
   private lastObject: DvvObject | undefined
-  readonly decodeRead: ReplyDecoder = (resp, node) => {
-    const b = decodeObjectReply(resp)
-    return { type: 'reply', node, ok: true, object: b === undefined ? undefined : this.decodeShared(b) }
-  }
 
   constructor(
     private readonly driver: RequestDriver,
     readonly machine: GetMachine,
     readonly key: Buffer,
-    readonly actor: number,
+    readonly partition: number,
     readonly targets: readonly Target[],
     readonly waiters: readonly GetWaiter[],
     readonly deadlineMs: number,
@@ -97,7 +104,7 @@ class GetRound implements Run {
     return 0
   }
 
-  private decodeShared(b: Buffer): DvvObject {
+  decodeShared(b: Buffer): DvvObject {
     if (this.lastRaw !== undefined && this.lastRaw.equals(b)) return this.lastObject!
     this.lastRaw = Buffer.from(b)
     this.lastObject = decodeObject(this.lastRaw)
@@ -108,6 +115,7 @@ class GetRound implements Run {
 export class RequestDriver {
   private table: PreferenceTable
   private readonly coalescer = new GetCoalescer<GetWaiter>()
+  private readonly outbox: ReplicaOutbox<Run, ReplyDecoder>
   private roundsScheduled = false
   private readonly active = new Set<Run>()
   private sweepTimer: TimerHandle | undefined
@@ -125,6 +133,7 @@ export class RequestDriver {
 
   constructor(private readonly o: DriverOptions, table: PreferenceTable) {
     this.table = table
+    this.outbox = new ReplicaOutbox(o.transport, this.answer)
   }
 
   setTable(table: PreferenceTable): void {
@@ -145,7 +154,7 @@ export class RequestDriver {
     this.inFlight.forEach((n, node) => {
       inFlight[node] = n
     })
-    return { ...this.counters, inFlight }
+    return { ...this.counters, inFlight, batches: this.outbox.counters.batches, batchedRequests: this.outbox.counters.items }
   }
 
   // ---- put ----
@@ -170,7 +179,6 @@ export class RequestDriver {
     const coordinator = chooseCoordinator(sel.targets, this.o.transport.self)
     const targets = coordinator === undefined ? [] : coordinatorFirst(sel.targets, coordinator)
     const machine = new PutMachine({ key: write.key, write: { value: write.value, context: undefined, ttlMs: write.ttlMs, timestampMs: 0 }, targets, spares: sel.spares, w })
-    const actor = vnodeActor(partition)
     const key = write.key
     let raw: Buffer | undefined
     let rawFor: DvvObject | undefined
@@ -183,7 +191,7 @@ export class RequestDriver {
       for (const e of list) {
         switch (e.type) {
           case 'send':
-            this.sendPut(run, e.message, e.node, actor, key, write, (obj) => {
+            this.sendPut(run, e.message, e.node, partition, key, write, (obj) => {
               if (obj !== rawFor || raw === undefined) {
                 raw = encodeObject(obj)
                 rawFor = obj
@@ -210,7 +218,7 @@ export class RequestDriver {
   }
 
   private sendPut(
-    run: Run, m: ReplicaMessage, node: number, actor: number, key: Buffer, write: WireWrite,
+    run: Run, m: ReplicaMessage, node: number, partition: number, key: Buffer, write: WireWrite,
     bytesOf: (obj: DvvObject) => Buffer, coordinated: (r: { raw: Buffer; object: DvvObject }, context: Buffer) => void,
   ): void {
     if (m.kind === 'coordinateWrite') {
@@ -229,16 +237,16 @@ export class RequestDriver {
             // as context, at the same replica, so it supersedes what it resolved. The nodes
             // cannot run the caller's function, so the driver does it here.
             const again: WireWrite = { key, value: policy.resolve(live), ttlMs: write.ttlMs, context: encodeContext(key, join(object)) }
-            this.request(run, node, actor, VnodeType.WRITE, encodeWrite(again), (b) => onReply(b, true))
+            this.requestRaw(run, node, partition, VnodeType.WRITE, encodeWrite(again), (b) => onReply(b, true))
             return undefined
           }
         }
         coordinated({ raw, object }, context)
         return { type: 'reply', node, ok: true, object, context: decodeContext(key, context) }
       }
-      this.request(run, node, actor, VnodeType.WRITE, encodeWrite(write), (resp) => onReply(resp, false))
+      this.requestRaw(run, node, partition, VnodeType.WRITE, encodeWrite(write), (resp) => onReply(resp, false))
     } else if (m.kind === 'replicate') {
-      this.request(run, node, actor, VnodeType.REPLICATE, encodeKeyed(m.hintFor ?? 0, key, bytesOf(m.object)), () => ({ type: 'reply', node, ok: true }))
+      this.requestKeyed(run, node, partition, VnodeType.REPLICATE, m.hintFor ?? 0, key, bytesOf(m.object), replicated)
     }
   }
 
@@ -275,7 +283,7 @@ export class RequestDriver {
     const machine = new GetMachine({ key, targets, r, policy: this.o.policy, readRepair: this.o.readRepair })
     let timeoutMs = 0
     for (const w of waiters) if (w.timeoutMs > timeoutMs) timeoutMs = w.timeoutMs
-    const round = new GetRound(this, machine, key, vnodeActor(partition), targets, waiters, now + timeoutMs)
+    const round = new GetRound(this, machine, key, partition, targets, waiters, now + timeoutMs)
     this.track(round)
     this.getEffects(round, machine.start())
   }
@@ -301,13 +309,11 @@ export class RequestDriver {
         case 'send': {
           const node = e.node
           if (e.message.kind === 'read') {
-            const hintFor = round.hintOf(node)
-            const payload = hintFor !== 0 ? encodeKeyed(hintFor, round.key, undefined) : (round.primaryRead ??= encodeKeyed(0, round.key, undefined))
-            this.request(round, node, round.actor, VnodeType.READ, payload, round.decodeRead)
+            this.requestKeyed(round, node, round.partition, VnodeType.READ, round.hintOf(node), round.key, undefined, readAnswer)
           } else if (e.message.kind === 'repair') {
             this.counters.repairsSent++
             try {
-              this.o.transport.send(node, round.actor, VnodeType.REPAIR, encodeKeyed(0, round.key, encodeObject(e.message.object)))
+              this.o.transport.send(node, vnodeActor(round.partition), VnodeType.REPAIR, encodeKeyed(0, round.key, encodeObject(e.message.object)))
             } catch {
               // a node that went down misses the repair; a later read or anti-entropy repairs it
             }
@@ -329,46 +335,50 @@ export class RequestDriver {
 
   // ---- plumbing ----
 
+
   private failed(err: KvError, cb: (err: KvError, x: undefined) => void): void {
     if (err.code === 'KV_TIMEOUT') this.counters.timeouts++
     else if (err.code === 'KV_UNAVAILABLE') this.counters.unavailable++
     cb(err, undefined)
   }
 
-  /** One replica request; its answer (decoded by `ok`) or failure is stepped into `run`. */
-  /** `ok` returns undefined when it passed the answer on to a further request. */
-  private request(run: Run, node: number, actor: number, type: number, payload: Uint8Array, ok: ReplyDecoder): void {
+  /** A READ or REPLICATE to `node`; its answer (decoded by `ok`) or failure is stepped into `run`. */
+  private requestKeyed(run: Run, node: number, partition: number, type: number, hintFor: number, key: Buffer, object: Uint8Array | undefined, ok: ReplyDecoder): void {
+    this.outbox.addKeyed(node, run, ok, this.replicaTimeout(run, node), type, partition, hintFor, key, object)
+  }
+
+  /** A request with its whole payload (WRITE), answered as requestKeyed's. */
+  private requestRaw(run: Run, node: number, partition: number, type: number, payload: Uint8Array, ok: ReplyDecoder): void {
+    this.outbox.addRaw(node, run, ok, this.replicaTimeout(run, node), type, partition, payload)
+  }
+
+  /** The budget of one replica request (min(replicaTimeoutMs, what the run has left)); counts it in flight. */
+  private replicaTimeout(run: Run, node: number): number {
     const remaining = run.deadlineMs - (this.batchNowMs ?? this.o.clock.monotonicMs())
-    const timeoutMs = Math.max(1, Math.ceil(Math.min(this.o.replicaTimeoutMs, remaining)))
-    const inFlight = this.inFlight
-    inFlight[node] = (inFlight[node] ?? 0) + 1
-    const settle = (err: KvError | undefined, resp: IncomingMessage | undefined): void => {
-      inFlight[node] = (inFlight[node] ?? 1) - 1
-      let input: CoordinatorInput | undefined
-      if (err !== undefined) {
-        if (err.code === 'KV_TIMEOUT') {
-          this.o.detector.replicaTimeout(node, this.o.clock.monotonicMs())
-          input = { type: 'replicaTimeout', node }
-        } else {
-          input = { type: 'reply', node, ok: false, error: err }
-        }
+    this.inFlight[node] = (this.inFlight[node] ?? 0) + 1
+    return Math.max(1, Math.ceil(Math.min(this.o.replicaTimeoutMs, remaining)))
+  }
+
+  /** The outbox's answer to one replica request. `ok` returns undefined when it passed the answer on to a further request. */
+  private readonly answer = (node: number, run: Run, ok: ReplyDecoder, err: KvError | undefined, resp: Buffer | undefined): void => {
+    this.inFlight[node] = (this.inFlight[node] ?? 1) - 1
+    let input: CoordinatorInput | undefined
+    if (err !== undefined) {
+      if (err.code === 'KV_TIMEOUT') {
+        this.o.detector.replicaTimeout(node, this.o.clock.monotonicMs())
+        input = { type: 'replicaTimeout', node }
       } else {
-        this.o.detector.replyReceived(node)
-        try {
-          input = ok(Buffer.from(resp!.bytes.buffer, resp!.bytes.byteOffset + resp!.offset, resp!.length), node)
-        } catch (e) {
-          input = { type: 'reply', node, ok: false, error: e as KvError }
-        }
+        input = { type: 'reply', node, ok: false, error: err }
       }
-      if (input !== undefined) run.step(input)
+    } else {
+      this.o.detector.replyReceived(node)
+      try {
+        input = ok(resp!, node, run)
+      } catch (e) {
+        input = { type: 'reply', node, ok: false, error: e as KvError }
+      }
     }
-    try {
-      this.o.transport.request(node, actor, type, payload, settle, { timeoutMs })
-    } catch (err) {
-      // Thrown synchronously (node down, overloaded, closed): answer as a failed reply, later,
-      // so that the machine is not re-entered while it hands out effects.
-      queueMicrotask(() => settle(err as KvError, undefined))
-    }
+    if (input !== undefined) run.step(input)
   }
 
   private track(run: Run): void {

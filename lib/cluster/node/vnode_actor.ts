@@ -1,10 +1,13 @@
-// The vnode actors of one node (PROTOCOL.md §9.1, §9.2): one actor per partition, all backed
-// by the node's VnodeStore (primary role) and HintStore (fallback role, `hintFor` ≠ 0).
-// Handlers never block: storage writes complete later and answer through a ReplyTarget.
+// The vnode actors of one node (PROTOCOL.md §9.1, §9.2, §9.7): one actor per partition, and
+// the batch actor that carries many vnode requests in one message; all backed by the node's
+// VnodeStore (primary role) and HintStore (fallback role, `hintFor` ≠ 0). One function serves
+// a request whichever way it came. Handlers never block: storage writes complete later and
+// answer through a ReplyTarget.
 
-import { KvError } from '../../errors'
+import { KvError, encodeErrorPayload } from '../../errors'
 import type { IncomingMessage, ReplyTarget, Transport } from '../../transport'
-import { vnodeActor, VnodeType } from '../wire/actors'
+import { BatchType, VNODE_BATCH_ACTOR, vnodeActor, VnodeType } from '../wire/actors'
+import { BatchReader, BatchReplyWriter, ItemStatus, isBatchItemType } from '../wire/batch_wire'
 import { ackPayload, decodeKeyed, decodeWrite, encodeObjectReply, encodeWriteReply } from '../wire/replica_wire'
 import type { HintStore } from './hint_store'
 import type { VnodeStore } from './vnode_store'
@@ -16,6 +19,14 @@ export interface VnodeHost {
   dropped: number
 }
 
+/** Where the answer of request `i` goes: one reply, or one item of a batch reply. */
+interface Answers {
+  ok(i: number, payload: Uint8Array): void
+  /** A READ's answer (stored object bytes, or none). */
+  object(i: number, object: Uint8Array | undefined): void
+  error(i: number, err: KvError): void
+}
+
 function view(msg: IncomingMessage): Buffer {
   return Buffer.from(msg.bytes.buffer, msg.bytes.byteOffset + msg.offset, msg.length)
 }
@@ -25,54 +36,152 @@ function owned(msg: IncomingMessage): Buffer {
   return Buffer.from(c.buffer, c.byteOffset, c.byteLength)
 }
 
-export function registerVnodes(t: Transport, partitions: number, host: VnodeHost): void {
-  const answer = (target: ReplyTarget, p: Promise<unknown>, payload: () => Uint8Array): void => {
-    p.then(() => t.reply(target, payload()), (err: unknown) => t.replyError(target, asKvError(err)))
+function stopped(t: Transport): KvError {
+  return new KvError('KV_UNAVAILABLE', `node ${t.self} is stopped`, { node: t.self })
+}
+
+/**
+ * Serves one §9.2 request of `partition`. READ answers synchronously from a view; the others
+ * keep views into `payload` past this call, so it must be owned. Failures reach `answers`.
+ */
+function serve(store: VnodeStore, hints: HintStore, partition: number, type: number, payload: Buffer, i: number, answers: Answers): void {
+  const settle = (p: Promise<unknown>, ok: () => Uint8Array): void => {
+    p.then(() => answers.ok(i, ok()), (err: unknown) => answers.error(i, asKvError(err)))
   }
+  try {
+    switch (type) {
+      case VnodeType.READ: {
+        const k = decodeKeyed(payload)
+        answers.object(i, k.hintFor === 0 ? store.read(partition, k.key) : hints.read(k.hintFor, k.key))
+        return
+      }
+      case VnodeType.WRITE: {
+        const w = decodeWrite(payload, false)
+        let out: { object: Buffer; context: Buffer } | undefined
+        settle(store.write(partition, w).then((r) => (out = r)), () => encodeWriteReply(out!.object, out!.context))
+        return
+      }
+      case VnodeType.REPLICATE: {
+        const k = decodeKeyed(payload)
+        settle(k.hintFor === 0 ? store.merge(partition, k.key, k.object, 'replica') : hints.add(k.hintFor, partition, k.key, k.object), () => ackPayload)
+        return
+      }
+      case VnodeType.HANDOFF: {
+        const k = decodeKeyed(payload)
+        settle(store.merge(partition, k.key, k.object, 'handoff'), () => ackPayload)
+        return
+      }
+      default:
+        throw new KvError('KV_INVALID_ARGUMENT', `vnode does not handle message type ${type}`, { type })
+    }
+  } catch (err) {
+    if (!(err instanceof KvError)) throw err // a programmer error crashes the node (STYLE.md 5)
+    answers.error(i, err)
+  }
+}
+
+/** Answers of a single vnode message. */
+class ReplyAnswers implements Answers {
+  constructor(
+    private readonly t: Transport,
+    private readonly target: ReplyTarget,
+  ) {}
+
+  ok(_i: number, payload: Uint8Array): void {
+    this.t.reply(this.target, payload)
+  }
+
+  object(_i: number, object: Uint8Array | undefined): void {
+    this.t.reply(this.target, encodeObjectReply(object))
+  }
+
+  error(_i: number, err: KvError): void {
+    this.t.replyError(this.target, err)
+  }
+}
+
+/** Answers of a batch: the reply goes out when the last item is settled (§9.7). */
+class BatchAnswers implements Answers {
+  private readonly writer: BatchReplyWriter
+  private pending: number
+
+  constructor(
+    private readonly t: Transport,
+    private readonly target: ReplyTarget,
+    count: number,
+  ) {
+    this.writer = new BatchReplyWriter(count)
+    this.pending = count
+  }
+
+  ok(i: number, payload: Uint8Array): void {
+    this.writer.set(i, ItemStatus.OK, payload)
+    this.settled()
+  }
+
+  object(i: number, object: Uint8Array | undefined): void {
+    this.writer.setObject(i, object)
+    this.settled()
+  }
+
+  error(i: number, err: KvError): void {
+    this.writer.set(i, ItemStatus.ERROR, encodeErrorPayload(err))
+    this.settled()
+  }
+
+  private settled(): void {
+    if (--this.pending === 0) this.t.reply(this.target, this.writer.encode())
+  }
+}
+
+export function registerVnodes(t: Transport, partitions: number, host: VnodeHost): void {
   for (let p = 0; p < partitions; p++) {
     const partition = p
     t.register(vnodeActor(p), (msg) => {
       const store = host.store
       const hints = host.hints
       if (store === undefined || hints === undefined) {
-        if (msg.isRequest) throw new KvError('KV_UNAVAILABLE', `node ${t.self} is stopped`, { node: t.self })
+        if (msg.isRequest) throw stopped(t)
         host.dropped++
         return
       }
-      switch (msg.type) {
-        case VnodeType.READ: {
-          const k = decodeKeyed(view(msg))
-          const obj = k.hintFor === 0 ? store.read(partition, k.key) : hints.read(k.hintFor, k.key)
-          t.reply(msg, encodeObjectReply(obj))
-          return
-        }
-        case VnodeType.WRITE: {
-          const w = decodeWrite(owned(msg), false)
-          let out: { object: Buffer; context: Buffer } | undefined
-          answer(msg.replyTarget(), store.write(partition, w).then((r) => (out = r)), () => encodeWriteReply(out!.object, out!.context))
-          return
-        }
-        case VnodeType.REPLICATE: {
-          const k = decodeKeyed(owned(msg))
-          const done = k.hintFor === 0 ? store.merge(partition, k.key, k.object, 'replica') : hints.add(k.hintFor, partition, k.key, k.object)
-          answer(msg.replyTarget(), done, () => ackPayload)
-          return
-        }
-        case VnodeType.HANDOFF: {
-          const k = decodeKeyed(owned(msg))
-          answer(msg.replyTarget(), store.merge(partition, k.key, k.object, 'handoff'), () => ackPayload)
-          return
-        }
-        case VnodeType.REPAIR: {
-          const k = decodeKeyed(owned(msg))
-          store.merge(partition, k.key, k.object, 'repair').catch(() => host.dropped++)
-          return
-        }
-        default:
-          throw new KvError('KV_INVALID_ARGUMENT', `vnode does not handle message type ${msg.type}`, { type: msg.type })
+      if (msg.type === VnodeType.REPAIR) {
+        const k = decodeKeyed(owned(msg))
+        store.merge(partition, k.key, k.object, 'repair').catch(() => host.dropped++)
+        return
       }
+      if (msg.type === VnodeType.READ) serve(store, hints, partition, msg.type, view(msg), 0, new ReplyAnswers(t, msg))
+      else serve(store, hints, partition, msg.type, owned(msg), 0, new ReplyAnswers(t, msg.replyTarget()))
     })
   }
+  registerBatches(t, partitions, host)
+}
+
+function registerBatches(t: Transport, partitions: number, host: VnodeHost): void {
+  const reader = new BatchReader()
+  t.register(VNODE_BATCH_ACTOR, (msg) => {
+    const store = host.store
+    const hints = host.hints
+    if (store === undefined || hints === undefined) throw stopped(t)
+    if (msg.type !== BatchType.BATCH) throw new KvError('KV_INVALID_ARGUMENT', `the batch actor does not handle message type ${msg.type}`, { type: msg.type })
+    // First pass: check every item before serving any; only reads may be served from the view.
+    let buf = view(msg)
+    const count = reader.reset(buf, true)
+    let readsOnly = true
+    while (reader.next()) {
+      if (!isBatchItemType(reader.kind)) throw new KvError('KV_CORRUPTION', `a batch item of type ${reader.kind}`, { type: reader.kind })
+      if (reader.partition >= partitions) throw new KvError('KV_CORRUPTION', `a batch item for partition ${reader.partition} of ${partitions}`)
+      if (reader.kind !== VnodeType.READ) readsOnly = false
+    }
+    if (count === 0) {
+      t.reply(msg, new BatchReplyWriter(0).encode())
+      return
+    }
+    if (!readsOnly) buf = owned(msg)
+    const answers = new BatchAnswers(t, readsOnly ? msg : msg.replyTarget(), count)
+    reader.reset(buf, true)
+    for (let i = 0; reader.next(); i++) serve(store, hints, reader.partition, reader.kind, reader.payload(), i, answers)
+  })
 }
 
 function asKvError(err: unknown): KvError {

@@ -24,12 +24,14 @@ export function writeVv(w: CodecWriter, vv: VersionVector): void {
 export function readDots(r: CodecReader): Dot[] {
   const count = r.varint()
   if (count > versionVectorEntriesMax) r.fail(`${count} entries exceed the limit`)
-  const out: Dot[] = []
+  if (count > r.buf.length) r.fail('entry count exceeds the buffer')
+  // Sized up front: an array grown from [] by push reserves 17 slots, and gets keep these alive.
+  const out = new Array<Dot>(count)
   for (let i = 0; i < count; i++) {
     const replica = r.varint()
     const counter = r.varint()
     if (replica > 0xffffffff) r.fail('replica id is not a u32')
-    out.push({ replica, counter })
+    out[i] = { replica, counter }
   }
   return out
 }
@@ -74,7 +76,7 @@ export function decodeObject(buf: Uint8Array): DvvObject {
   const vv = readDots(r)
   const count = r.varint()
   if (count > buf.length) r.fail('sibling count exceeds the buffer')
-  const siblings: Sibling[] = []
+  const siblings = new Array<Sibling>(count)
   for (let i = 0; i < count; i++) {
     const dot = { replica: r.varint(), counter: r.varint() }
     const flags = r.u8()
@@ -83,7 +85,7 @@ export function decodeObject(buf: Uint8Array): DvvObject {
     const expiresAtMs = flags & flagExpiry ? r.varint() : 0
     if (flags & flagExpiry && expiresAtMs === 0) r.fail('expiry flag with a zero expiry')
     const value = r.bytes(r.varint())
-    siblings.push({ dot, timestampMs, expiresAtMs, tombstone: (flags & flagTombstone) !== 0, value })
+    siblings[i] = { dot, timestampMs, expiresAtMs, tombstone: (flags & flagTombstone) !== 0, value }
   }
   r.end()
   const obj = { vv, siblings }

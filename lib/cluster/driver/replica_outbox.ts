@@ -1,0 +1,121 @@
+// The replica outbox of one driver (PROTOCOL.md §9.7): vnode requests to a node gather in that
+// node's open batch during one synchronous run of the thread and leave as one BATCH request in
+// a microtask (or as soon as the batch is full). Each item carries two tags (the driver's run
+// and reply decoder, kept in parallel arrays: nothing is allocated per item) and is answered
+// exactly once through `answer`: with its response payload (a view, valid during the call) or
+// with an error (the item's own, or the whole batch's: timeout, node down, overloaded).
+
+import { KvError, decodeErrorPayload } from '../../errors'
+import { replicaBatchBytesMax, replicaBatchItemsMax } from '../../constants'
+import type { IncomingMessage, Transport } from '../../transport'
+import { BatchType, VNODE_BATCH_ACTOR } from '../wire/actors'
+import { BatchItems, BatchReader, ItemStatus } from '../wire/batch_wire'
+
+export type ItemAnswer<A, B> = (node: number, a: A, b: B, err: KvError | undefined, response: Buffer | undefined) => void
+
+class OpenBatch<A, B> {
+  readonly items = new BatchItems()
+  readonly as: A[] = []
+  readonly bs: B[] = []
+  timeoutMs = Infinity
+
+  constructor(readonly node: number) {}
+}
+
+export class ReplicaOutbox<A, B> {
+  /** The open batch of each node (holes: none open). */
+  private readonly open: (OpenBatch<A, B> | undefined)[] = []
+  private readonly dirty: OpenBatch<A, B>[] = []
+  private flushScheduled = false
+  /** Batches sent and items in them, since the start. */
+  readonly counters = { batches: 0, items: 0 }
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly answer: ItemAnswer<A, B>,
+  ) {}
+
+  /** A READ or REPLICATE (the §9.2 payload is built from hintFor, key and object when sent). */
+  addKeyed(node: number, a: A, b: B, timeoutMs: number, type: number, partition: number, hintFor: number, key: Buffer, object: Uint8Array | undefined): void {
+    const batch = this.batchFor(node, BatchItems.keyedBytes(partition, hintFor, key, object))
+    batch.items.addKeyed(type, partition, hintFor, key, object)
+    this.added(batch, a, b, timeoutMs)
+  }
+
+  /** A request whose whole §9.2 payload is given (WRITE). */
+  addRaw(node: number, a: A, b: B, timeoutMs: number, type: number, partition: number, payload: Uint8Array): void {
+    const batch = this.batchFor(node, BatchItems.rawBytes(partition, payload))
+    batch.items.addRaw(type, partition, payload)
+    this.added(batch, a, b, timeoutMs)
+  }
+
+  /** Sends every open batch now. */
+  flush = (): void => {
+    this.flushScheduled = false
+    const list = this.dirty.splice(0)
+    for (const batch of list) {
+      if (this.open[batch.node] === batch) this.open[batch.node] = undefined
+      this.send(batch)
+    }
+  }
+
+  private batchFor(node: number, itemBytes: number): OpenBatch<A, B> {
+    let batch = this.open[node]
+    if (batch !== undefined && (batch.items.count >= replicaBatchItemsMax || batch.items.bytes + itemBytes > replicaBatchBytesMax)) {
+      this.open[node] = undefined
+      this.dirty.splice(this.dirty.indexOf(batch), 1)
+      this.send(batch)
+      batch = undefined
+    }
+    if (batch === undefined) {
+      batch = this.open[node] = new OpenBatch(node)
+      this.dirty.push(batch)
+      if (!this.flushScheduled) {
+        this.flushScheduled = true
+        queueMicrotask(this.flush)
+      }
+    }
+    return batch
+  }
+
+  private added(batch: OpenBatch<A, B>, a: A, b: B, timeoutMs: number): void {
+    batch.as.push(a)
+    batch.bs.push(b)
+    if (timeoutMs < batch.timeoutMs) batch.timeoutMs = timeoutMs
+  }
+
+  private send(batch: OpenBatch<A, B>): void {
+    this.counters.batches++
+    this.counters.items += batch.items.count
+    try {
+      this.transport.request(batch.node, VNODE_BATCH_ACTOR, BatchType.BATCH, batch.items.encode(), (err, resp) => this.settle(batch, err, resp), { timeoutMs: batch.timeoutMs })
+    } catch (err) {
+      // Thrown synchronously (node down, overloaded, closed): every item fails, later, so
+      // that no machine is re-entered while it hands out effects.
+      queueMicrotask(() => this.failAll(batch, err as KvError))
+    }
+  }
+
+  private settle(batch: OpenBatch<A, B>, err: KvError | undefined, resp: IncomingMessage | undefined): void {
+    if (err !== undefined) return this.failAll(batch, err)
+    const buf = Buffer.from(resp!.bytes.buffer, resp!.bytes.byteOffset + resp!.offset, resp!.length)
+    const reader = new BatchReader()
+    try {
+      // Check the whole answer before acting on any of it.
+      if (reader.reset(buf, false) !== batch.items.count) throw new KvError('KV_CORRUPTION', `a batch answer of ${reader.count} items for ${batch.items.count} requests`)
+      while (reader.next());
+    } catch (e) {
+      return this.failAll(batch, e as KvError)
+    }
+    reader.reset(buf, false)
+    const node = batch.node
+    for (let i = 0; reader.next(); i++) {
+      if (reader.kind === ItemStatus.OK) this.answer(node, batch.as[i]!, batch.bs[i]!, undefined, reader.payload())
+      else this.answer(node, batch.as[i]!, batch.bs[i]!, decodeErrorPayload(buf, reader.start, reader.end - reader.start, { node }), undefined)
+    }
+  }
+
+  private failAll(batch: OpenBatch<A, B>, err: KvError): void {
+    for (let i = 0; i < batch.as.length; i++) this.answer(batch.node, batch.as[i]!, batch.bs[i]!, err, undefined)
+  }
+}

@@ -1,0 +1,250 @@
+// Replica batches (PROTOCOL.md §9.7): the wire format (round trips, exact bytes, malformed
+// input), the node's batch actor (items served in order, per-item failures, a stopped node)
+// on a real engine through an in-thread transport, and the driver's outbox (batches per node,
+// the item and byte caps, whole-batch failures fanned out to every item).
+
+import t from 'tap'
+import { KvError } from '../../lib/errors'
+import { Engine } from '../../lib/storage'
+import { systemClock } from '../../lib/util/clock'
+import type { IncomingMessage, MessageHandler, ReplyTarget, ResponseCallback, Transport } from '../../lib/transport'
+import { BatchItems, BatchReader, BatchReplyWriter, ItemStatus } from '../../lib/cluster/wire/batch_wire'
+import { BatchType, VNODE_BATCH_ACTOR, VnodeType } from '../../lib/cluster/wire/actors'
+import { decodeObjectReply, decodeWriteReply, encodeKeyed, encodeObjectReply, encodeWrite } from '../../lib/cluster/wire/replica_wire'
+import { registerVnodes, type VnodeHost } from '../../lib/cluster/node/vnode_actor'
+import { VnodeStore } from '../../lib/cluster/node/vnode_store'
+import { HintStore } from '../../lib/cluster/node/hint_store'
+import { ReplicaOutbox } from '../../lib/cluster/driver/replica_outbox'
+import { decodeObject } from '../../lib/cluster'
+import { replicaBatchItemsMax } from '../../lib/constants'
+import { tempDir } from '../support/tmp'
+
+const code = (fn: () => unknown): string | undefined => {
+  try {
+    fn()
+  } catch (err) {
+    return (err as { code?: string }).code
+  }
+  return undefined
+}
+
+function readAll(buf: Buffer, request: boolean): { kind: number; partition: number; payload: Buffer }[] {
+  const r = new BatchReader()
+  r.reset(buf, request)
+  const out = []
+  while (r.next()) out.push({ kind: r.kind, partition: r.partition, payload: Buffer.from(r.payload()) })
+  return out
+}
+
+t.test('a BATCH request carries each item as its §9.2 payload', async (tt) => {
+  const items = new BatchItems()
+  const key = Buffer.from('k')
+  items.addKeyed(VnodeType.READ, 3, 0, key, undefined)
+  items.addKeyed(VnodeType.REPLICATE, 200, 5, key, Buffer.from([9, 9]))
+  const write = encodeWrite({ key, value: Buffer.from('v'), ttlMs: undefined, context: undefined })
+  items.addRaw(VnodeType.WRITE, 7, write)
+  const buf = items.encode()
+  tt.equal(buf.length, items.bytes - 4 + 1, 'the size estimate is exact but for the count varint')
+  tt.same(readAll(buf, true), [
+    { kind: VnodeType.READ, partition: 3, payload: encodeKeyed(0, key, undefined) },
+    { kind: VnodeType.REPLICATE, partition: 200, payload: encodeKeyed(5, key, Buffer.from([9, 9])) },
+    { kind: VnodeType.WRITE, partition: 7, payload: write },
+  ])
+  const one = new BatchItems()
+  one.addKeyed(VnodeType.READ, 1, 0, key, undefined)
+  // u8 1, count 1 | type 3, partition 1, length 4, (u8 1, hintFor 0, keyLength 1, 'k')
+  tt.same([...one.encode()], [1, 1, 3, 1, 4, 1, 0, 1, 0x6b], 'exact bytes')
+})
+
+t.test('a BATCH response: ok, object and error items in request order', async (tt) => {
+  const w = new BatchReplyWriter(4)
+  w.setObject(1, Buffer.from([7, 7]))
+  w.set(0, ItemStatus.OK, Buffer.from([1]))
+  w.setObject(2, undefined)
+  w.set(3, ItemStatus.ERROR, Buffer.from('KV_OVERLOADED\0full'))
+  const got = readAll(w.encode(), false)
+  tt.same(got.map((i) => i.kind), [ItemStatus.OK, ItemStatus.OK, ItemStatus.OK, ItemStatus.ERROR])
+  tt.same(got[1]!.payload, encodeObjectReply(Buffer.from([7, 7])), 'setObject writes the READ answer')
+  tt.same(decodeObjectReply(got[2]!.payload), undefined, 'not found')
+  tt.same([...new BatchReplyWriter(0).encode()], [1, 0])
+})
+
+t.test('malformed batches are KV_CORRUPTION, other versions KV_UNSUPPORTED_VERSION', async (tt) => {
+  const all = (b: number[], request = false) => () => readAll(Buffer.from(b), request)
+  tt.equal(code(all([2, 0])), 'KV_UNSUPPORTED_VERSION')
+  tt.equal(code(all([1, 2, 0, 1, 1])), 'KV_CORRUPTION', 'fewer items than the count')
+  tt.equal(code(all([1, 1, 0, 1, 1, 9])), 'KV_CORRUPTION', 'bytes after the last item')
+  tt.equal(code(all([1, 1, 0, 5, 1])), 'KV_CORRUPTION', 'an item past the end')
+  tt.equal(code(all([1, 1, 3, 1, 1])), 'KV_CORRUPTION', 'unknown status')
+  tt.equal(code(all([1, 1, 3, 1, 1, 1], true)), undefined, 'a request item has a type, not a status')
+})
+
+// ---- an in-thread transport: handlers called directly, replies captured ----
+
+interface Reply {
+  payload?: Buffer
+  error?: KvError
+}
+
+class DirectTransport implements Transport {
+  readonly self = 1
+  readonly handlers = new Map<number, MessageHandler>()
+  readonly replies = new Map<number, Reply>()
+  requests: { to: number; actor: number; type: number; payload: Buffer; cb: ResponseCallback; timeoutMs: number | undefined }[] = []
+  throwOnRequest: KvError | undefined
+  private nextId = 1
+
+  register(actor: number, handler: MessageHandler): void {
+    this.handlers.set(actor, handler)
+  }
+  unregister(actor: number): void {
+    this.handlers.delete(actor)
+  }
+  send(): void {}
+  request(to: number, actor: number, type: number, payload: Uint8Array, cb: ResponseCallback, opts?: { timeoutMs?: number }): void {
+    if (this.throwOnRequest !== undefined) throw this.throwOnRequest
+    this.requests.push({ to, actor, type, payload: Buffer.from(payload), cb, timeoutMs: opts?.timeoutMs })
+  }
+  requestAsync(): Promise<Uint8Array> {
+    throw new Error('unused')
+  }
+  reply(target: ReplyTarget, payload: Uint8Array): void {
+    this.replies.set(target.requestId, { payload: Buffer.from(payload) })
+  }
+  replyError(target: ReplyTarget, err: KvError): void {
+    this.replies.set(target.requestId, { error: err })
+  }
+  isUp(): boolean {
+    return true
+  }
+  nodes(): number[] {
+    return [1]
+  }
+  onNodeEvent(): () => void {
+    return () => undefined
+  }
+
+  /** Delivers a request to an actor here; resolves with its reply. The view is overwritten after the call, as the runtime's is. */
+  async deliver(actor: number, type: number, payload: Buffer): Promise<Reply> {
+    const id = this.nextId++
+    const bytes = Buffer.alloc(payload.length + 8)
+    payload.copy(bytes, 8)
+    const target: ReplyTarget = { from: 2, requestId: id, generation: 1, type, actor, deadlineMs: Infinity }
+    const msg: IncomingMessage = {
+      ...target,
+      fromActor: 0,
+      isRequest: true,
+      bytes,
+      offset: 8,
+      length: payload.length,
+      payload: bytes.subarray(8),
+      copyPayload: () => Uint8Array.prototype.slice.call(bytes, 8),
+      replyTarget: () => target,
+    }
+    try {
+      this.handlers.get(actor)!(msg)
+    } catch (err) {
+      this.replies.set(id, { error: err as KvError })
+    }
+    bytes.fill(0xee) // the view is reused after the handler returns
+    for (let i = 0; i < 100 && !this.replies.has(id); i++) await new Promise((r) => setTimeout(r, 5))
+    return this.replies.get(id)!
+  }
+}
+
+t.test('the batch actor serves items in order, each answered on its own', async (tt) => {
+  const dir = tempDir(tt)
+  const engine = await Engine.open(dir, {})
+  tt.teardown(() => engine.close())
+  const policy = { kind: 'siblings' } as const
+  const host: VnodeHost = {
+    store: new VnodeStore(engine, policy, 11, systemClock),
+    hints: HintStore.load(engine, policy, systemClock, () => false, () => undefined),
+    dropped: 0,
+  }
+  tt.teardown(() => host.hints?.close())
+  const tr = new DirectTransport()
+  registerVnodes(tr, 8, host)
+  const key = Buffer.from('key')
+  const items = new BatchItems()
+  items.addKeyed(VnodeType.READ, 2, 0, key, undefined)
+  items.addRaw(VnodeType.WRITE, 2, encodeWrite({ key, value: Buffer.from('v1'), ttlMs: undefined, context: undefined }))
+  items.addKeyed(VnodeType.READ, 2, 0, key, undefined)
+  items.addRaw(VnodeType.WRITE, 2, Buffer.from([1, 0x80, 1, 0x6b])) // an unknown write flag
+  items.addKeyed(VnodeType.READ, 3, 0, key, undefined)
+  const reply = await tr.deliver(VNODE_BATCH_ACTOR, BatchType.BATCH, items.encode())
+  tt.equal(reply.error, undefined)
+  const got = readAll(reply.payload!, false)
+  tt.equal(got.length, 5, 'one answer per item')
+  tt.equal(decodeObjectReply(got[0]!.payload), undefined, 'a read before the write finds nothing')
+  const written = decodeWriteReply(got[1]!.payload)
+  tt.equal(decodeObject(written.object).siblings[0]!.value.toString(), 'v1')
+  tt.same(decodeObjectReply(got[2]!.payload), written.object, 'a read after the write in the same batch sees it')
+  tt.same([got[3]!.kind, got[3]!.payload.toString().split('\0')[0]], [ItemStatus.ERROR, 'KV_CORRUPTION'], 'a bad item fails alone')
+  tt.equal(decodeObjectReply(got[4]!.payload), undefined, 'another partition is another key space')
+
+  const bad = new BatchItems()
+  bad.addKeyed(VnodeType.REPAIR, 2, 0, key, Buffer.from([1]))
+  tt.equal((await tr.deliver(VNODE_BATCH_ACTOR, BatchType.BATCH, bad.encode())).error?.code, 'KV_CORRUPTION', 'REPAIR is not a batch item')
+  const outside = new BatchItems()
+  outside.addKeyed(VnodeType.READ, 8, 0, key, undefined)
+  tt.equal((await tr.deliver(VNODE_BATCH_ACTOR, BatchType.BATCH, outside.encode())).error?.code, 'KV_CORRUPTION', 'a partition outside the ring')
+  host.store = undefined
+  tt.equal((await tr.deliver(VNODE_BATCH_ACTOR, BatchType.BATCH, items.encode())).error?.code, 'KV_UNAVAILABLE', 'a stopped node refuses the whole batch')
+})
+
+t.test('the outbox: one batch per node per run, caps, and whole-batch failures reach every item', async (tt) => {
+  const tr = new DirectTransport()
+  const answers: { node: number; a: string; err?: string; resp?: number[] }[] = []
+  const ob = new ReplicaOutbox<string, number>(tr, (node, a, _b, err, resp) => {
+    answers.push({ node, a, err: err?.code, resp: resp && [...resp] })
+  })
+  const key = Buffer.from('k')
+  ob.addKeyed(1, 'x', 0, 500, VnodeType.READ, 0, 0, key, undefined)
+  ob.addKeyed(2, 'y', 0, 300, VnodeType.READ, 0, 0, key, undefined)
+  ob.addKeyed(1, 'z', 0, 200, VnodeType.READ, 1, 0, key, undefined)
+  tt.equal(tr.requests.length, 0, 'nothing leaves during the run')
+  await Promise.resolve()
+  tt.same(tr.requests.map((r) => [r.to, r.actor, r.type, readAll(r.payload, true).length, r.timeoutMs]), [
+    [1, VNODE_BATCH_ACTOR, BatchType.BATCH, 2, 200],
+    [2, VNODE_BATCH_ACTOR, BatchType.BATCH, 1, 300],
+  ], 'one batch per node; its timeout is the smallest item budget')
+  const [b1, b2] = tr.requests
+  const w = new BatchReplyWriter(2)
+  w.setObject(0, Buffer.from([5]))
+  w.set(1, ItemStatus.ERROR, Buffer.from('KV_TOO_MANY_SIBLINGS\0no'))
+  const resp = (buf: Buffer): IncomingMessage => ({ bytes: buf, offset: 0, length: buf.length }) as unknown as IncomingMessage
+  b1!.cb(undefined, resp(w.encode()))
+  b2!.cb(new KvError('KV_TIMEOUT', 'late'), undefined)
+  tt.same(answers, [
+    { node: 1, a: 'x', err: undefined, resp: [1, 5] },
+    { node: 1, a: 'z', err: 'KV_TOO_MANY_SIBLINGS', resp: undefined },
+    { node: 2, a: 'y', err: 'KV_TIMEOUT', resp: undefined },
+  ])
+
+  answers.length = 0
+  tr.requests = []
+  ob.addKeyed(1, 'p', 0, 100, VnodeType.READ, 0, 0, key, undefined)
+  ob.addKeyed(1, 'q', 0, 100, VnodeType.READ, 0, 0, key, undefined)
+  await Promise.resolve()
+  tr.requests[0]!.cb(undefined, resp(new BatchReplyWriter(0).encode()))
+  tt.same(answers.map((a) => [a.a, a.err]), [['p', 'KV_CORRUPTION'], ['q', 'KV_CORRUPTION']], 'an answer with the wrong item count fails every item')
+
+  answers.length = 0
+  tr.requests = []
+  for (let i = 0; i < replicaBatchItemsMax + 1; i++) ob.addKeyed(3, `i${i}`, 0, 100, VnodeType.READ, 0, 0, key, undefined)
+  tt.equal(tr.requests.length, 1, 'a full batch leaves at once')
+  ob.addKeyed(3, 'big', 0, 100, VnodeType.REPLICATE, 0, 0, key, Buffer.alloc(100 * 1024))
+  tt.equal(tr.requests.length, 2, 'an item past the byte cap closes the open batch')
+  await Promise.resolve()
+  tt.same(tr.requests.map((r) => readAll(r.payload, true).length), [replicaBatchItemsMax, 1, 1], 'and travels alone')
+
+  answers.length = 0
+  tr.requests = []
+  tr.throwOnRequest = new KvError('KV_UNAVAILABLE', 'down')
+  ob.addKeyed(4, 'd', 0, 100, VnodeType.READ, 0, 0, key, undefined)
+  await Promise.resolve()
+  tt.same(answers, [], 'a send that throws is answered later, not inside the flush')
+  await new Promise((r) => setImmediate(r))
+  tt.same(answers.map((a) => [a.a, a.err]), [['d', 'KV_UNAVAILABLE']])
+})
