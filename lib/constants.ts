@@ -172,6 +172,10 @@ export const coalescedGetWaitersMax = 1_024
 /** Vnode requests to one node that travel as one BATCH message, and its size (§9.7). */
 export const replicaBatchItemsMax = 128
 export const replicaBatchBytesMax = 64 * KiB
+/** Embedded mode: each node's shared read cache, and its slot size (§9.8). */
+export const readCacheBytesDefault = 32 * MiB
+export const readCacheBytesMax = 1024 * MiB
+export const readCacheSlotBytes = 256
 /** Hints held by one node, in bytes of hint records, and the oldest hint kept (§6). */
 export const hintBytesMax = 256 * MiB
 export const hintAgeMsMax = 3 * 3600_000
@@ -192,6 +196,7 @@ assert(nodesMinDefault >= replicasDefault, 'the default cluster holds N distinct
 assert(valueBytesMax + 1 * KiB < objectBytesMax, 'one maximal value fits in an object')
 assert(objectBytesMax + keyBytesMax + 1 * KiB < batchBytesMax, 'an object (or a hint record) fits one batch')
 assert(objectBytesMax <= hintBytesMax, 'a maximal object can be hinted')
+assert(Number.isInteger(Math.log2(readCacheSlotBytes)) && readCacheBytesDefault <= readCacheBytesMax, 'read cache slots are a power of two; default within bounds')
 assert(replicaBatchItemsMax >= 1 && replicaBatchBytesMax <= mailboxRingBytesDefault / 2, 'a replica batch fits a default mailbox ring')
 assert(replicaTimeoutMsDefault < requestTimeoutMsDefault && requestTimeoutMsDefault <= requestTimeoutMsMax, 'timeouts nest')
 assert(hintRetryBackoffMsMin <= hintRetryBackoffMsMax && hintReplayBurstBytes <= hintReplayBytesPerSec, 'hint replay limits are ordered')

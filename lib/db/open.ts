@@ -7,7 +7,7 @@ import { KvError } from '../errors'
 import { LocalTransport } from '../transport'
 import { Runtime } from '../runtime'
 import { systemClock } from '../util/clock'
-import { PreferenceTable, RequestDriver, SuspicionTable, nodeSetupModule, claimingNodes, parseMembership, type NodeSetupData } from '../cluster'
+import { PreferenceTable, RequestDriver, RowCache, SuspicionTable, createReadCache, nodeSetupModule, claimingNodes, parseMembership, type NodeSetupData } from '../cluster'
 import { Admin } from './admin'
 import { Database } from './database'
 import { loadOrCreateMembership, membershipPath } from './membership_file'
@@ -24,6 +24,9 @@ export async function open(options: OpenOptions): Promise<Database> {
     o = resolveOpenOptions({ ...options, nodes: options.nodes ?? claimingNodes(stored).length, partitions: options.partitions ?? stored.partitions })
   }
   const membership = loadOrCreateMembership(o.dir, o.nodes, o.partitions, explicit)
+  // One shared read cache per node (PROTOCOL.md §9.8), indexed by node id (1..nodes).
+  const readCaches: (SharedArrayBuffer | undefined)[] = []
+  if (o.readCacheBytes > 0) for (const n of membership.nodes) readCaches[n.id] = createReadCache(o.readCacheBytes)
   const setupData: NodeSetupData = {
     dir: o.dir,
     durability: o.durability,
@@ -32,13 +35,20 @@ export async function open(options: OpenOptions): Promise<Database> {
     replicas: o.replicas,
     replicaTimeoutMs: o.replicaTimeoutMs,
     hints: o.hints,
+    readCaches,
   }
   const rt = await Runtime.start({ nodes: o.nodes, setupModule: nodeSetupModule, setupData })
   const transport = new LocalTransport(rt.endpoint)
   const detector = new SuspicionTable()
-  transport.onNodeEvent((node, up) => (up ? detector.workerStarted(node) : detector.workerExited(node)))
+  const caches = readCaches.map((b) => (b === undefined ? undefined : new RowCache(b)))
+  transport.onNodeEvent((node, up) => {
+    if (up) return detector.workerStarted(node)
+    // A crashed node cannot disable its own cache; its successor clears it before enabling it.
+    caches[node]?.setEnabled(false)
+    detector.workerExited(node)
+  })
   const table = new PreferenceTable(membership.owners, membership.nodes, o.replicas)
-  const driver = new RequestDriver({ transport, clock: systemClock, detector, policy: o.conflict, replicaTimeoutMs: o.replicaTimeoutMs }, table)
+  const driver = new RequestDriver({ transport, clock: systemClock, detector, policy: o.conflict, replicaTimeoutMs: o.replicaTimeoutMs, readCaches: caches }, table)
   const router = o.coordination === 'actor' ? new ActorRouter(transport, driver) : clientRouter(driver)
   const admin = new Admin(rt, driver, detector)
   const shutdown = async (): Promise<void> => {

@@ -3,7 +3,7 @@
 // is KV_INVALID_ARGUMENT, before any worker starts.
 
 import os from 'node:os'
-import { replicaTimeoutMsDefault, requestTimeoutMsMax } from '../constants'
+import { readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax } from '../constants'
 import { invalidArgument } from '../errors'
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../cluster'
 
@@ -24,15 +24,19 @@ export interface OpenOptions extends ClusterOptions {
   /** A replica that has not answered within this is treated as not answering (default 1000). */
   replicaTimeoutMs?: number
   hints?: HintOptions
+  /** Bytes of each node's shared read cache (PROTOCOL.md §9.8; default 32 MiB, 0 = off). Client coordination only. */
+  readCacheBytes?: number
 }
 
 export interface ResolvedOpenOptions extends ResolvedClusterOptions {
   readonly coordination: Coordination
   readonly replicaTimeoutMs: number
   readonly hints: HintOptions
+  /** 0 when off (or under actor coordination, which does not read caches). */
+  readonly readCacheBytes: number
 }
 
-const extra = ['coordination', 'replicaTimeoutMs', 'hints']
+const extra = ['coordination', 'replicaTimeoutMs', 'hints', 'readCacheBytes']
 
 function positiveInt(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined
@@ -58,5 +62,8 @@ export function resolveOpenOptions(input: unknown): ResolvedOpenOptions {
   if (bytesMax !== undefined) hints.bytesMax = bytesMax
   if (ageMsMax !== undefined) hints.ageMsMax = ageMsMax
   if (replayBytesPerSec !== undefined) hints.replayBytesPerSec = replayBytesPerSec
-  return { ...base, coordination, replicaTimeoutMs, hints }
+  const rc = o['readCacheBytes'] ?? readCacheBytesDefault
+  if (typeof rc !== 'number' || !Number.isInteger(rc) || rc < 0) throw invalidArgument('readCacheBytes must be 0 or a positive integer', { readCacheBytes: rc })
+  // (createReadCache checks the bounds when open() makes the buffers.)
+  return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0 }
 }

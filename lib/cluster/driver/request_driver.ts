@@ -22,6 +22,8 @@ import { join, liveSiblings } from '../versioning/dvv_object'
 import { vnodeActor, VnodeType } from '../wire/actors'
 import { decodeObjectReply, decodeWriteReply, encodeKeyed, encodeWrite, type WireWrite } from '../wire/replica_wire'
 import { ReplicaOutbox } from './replica_outbox'
+import type { RowCache } from '../cache/row_cache'
+import { ringHash } from '../ring/partition'
 
 /** A put's answer: the client's new context, §4.4 encoding. */
 export type PutCallback = (err: KvError | undefined, context: Buffer | undefined) => void
@@ -36,12 +38,16 @@ export interface DriverOptions {
   readonly replicaTimeoutMs: number
   /** Read repair after gets (default true). */
   readonly readRepair?: boolean
+  /** The nodes' shared read caches by node id (§9.8; embedded, client-driven only). */
+  readonly readCaches?: readonly (RowCache | undefined)[]
 }
 
 export interface DriverStats {
   puts: number
   gets: number
   getRounds: number
+  /** Gets answered from the read caches (§9.8), without a message. */
+  cacheHits: number
   repairsSent: number
   timeouts: number
   unavailable: number
@@ -125,7 +131,7 @@ export class RequestDriver {
   private batchNowMs: number | undefined
   /** Per partition of `table`: its primaries as read targets (what selectTargets gives when all are healthy). */
   private primaryTargets: (readonly Target[] | undefined)[] = []
-  readonly counters = { puts: 0, gets: 0, getRounds: 0, repairsSent: 0, timeouts: 0, unavailable: 0 }
+  readonly counters = { puts: 0, gets: 0, getRounds: 0, cacheHits: 0, repairsSent: 0, timeouts: 0, unavailable: 0 }
   private readonly isHealthy = (node: number): boolean => {
     if (node === this.o.transport.self) return true
     return this.o.transport.isUp(node) && this.o.detector.isHealthy(node, this.batchNowMs ?? this.o.clock.monotonicMs())
@@ -255,6 +261,13 @@ export class RequestDriver {
   /** A get with R = r. Gets of one key and R in one synchronous run share a round (§5.6). */
   get(key: Buffer, r: number, timeoutMs: number, cb: GetCallback): void {
     this.counters.gets++
+    if (this.o.readCaches !== undefined) {
+      const cached = this.cachedRead(key, r)
+      if (cached !== undefined) {
+        this.counters.cacheHits++
+        return cb(undefined, cached)
+      }
+    }
     this.coalescer.add(getGroupKey(key, r), { cb, key, r, timeoutMs })
     if (!this.roundsScheduled) {
       this.roundsScheduled = true
@@ -286,6 +299,31 @@ export class RequestDriver {
     const round = new GetRound(this, machine, key, partition, targets, waiters, now + timeoutMs)
     this.track(round)
     this.getEffects(round, machine.start())
+  }
+
+  /**
+   * The object the first R primaries' read caches agree on (§9.8), or undefined: a miss, an
+   * unhealthy primary, or answers that differ all take the quorum round instead.
+   */
+  private cachedRead(key: Buffer, r: number): DvvObject | undefined {
+    const caches = this.o.readCaches!
+    const hash = ringHash(key)
+    const { primaries } = this.table.entry(this.table.partitionOfHash(hash))
+    if (primaries.length < r) return undefined
+    let bytes: Buffer | undefined
+    for (let i = 0; i < r; i++) {
+      const node = primaries[i]!
+      const cache = caches[node]
+      if (cache === undefined || !cache.enabled || !this.isHealthy(node)) return undefined
+      const b = cache.get(hash, key)
+      if (b === undefined || (bytes !== undefined && !bytes.equals(b))) return undefined
+      bytes = b
+    }
+    try {
+      return decodeObject(bytes!)
+    } catch {
+      return undefined // the quorum round reports what the replicas hold
+    }
   }
 
   /** selectTargets' targets for a read (a get uses no spares); shared while every primary is healthy. */

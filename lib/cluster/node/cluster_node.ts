@@ -20,6 +20,7 @@ import type { NodeSetupData } from './node_setup_data'
 import { registerVnodes, type VnodeHost } from './vnode_actor'
 import { VnodeStore, type VnodeCounters } from './vnode_store'
 import { dataKey } from './storage_keys'
+import { RowCache } from '../cache/row_cache'
 
 export interface NodeStats {
   id: number
@@ -45,6 +46,8 @@ export class ClusterNode implements VnodeHost {
   private readonly policy: ConflictPolicy
   private elu = performance.eventLoopUtilization()
   private transition: Promise<void> = Promise.resolve()
+  /** This node's shared read cache (§9.8), undefined when off. */
+  private readonly cache: RowCache | undefined
 
   constructor(
     private readonly t: Transport,
@@ -52,6 +55,8 @@ export class ClusterNode implements VnodeHost {
     private readonly d: NodeSetupData,
   ) {
     this.policy = d.conflict === 'lww' ? { kind: 'lww' } : { kind: 'siblings' }
+    const sab = d.readCaches[t.self]
+    this.cache = sab === undefined ? undefined : new RowCache(sab)
     const m = d.membership
     const table = new PreferenceTable(m.owners, m.nodes, d.replicas)
     this.driver = new RequestDriver({ transport: t, clock, detector: this.detector, policy: this.policy, replicaTimeoutMs: d.replicaTimeoutMs }, table)
@@ -75,7 +80,10 @@ export class ClusterNode implements VnodeHost {
       this.engine = opened.engine
       this.incarnation = opened.incarnation
       this.replicaId = opened.replicaId
-      this.store = new VnodeStore(opened.engine, this.policy, opened.replicaId, this.clock)
+      // A predecessor's cache may hold writes this incarnation lost (§9.8): start empty.
+      this.cache?.clear()
+      this.store = new VnodeStore(opened.engine, this.policy, opened.replicaId, this.clock, this.cache)
+      this.cache?.setEnabled(true)
       this.hints = HintStore.load(opened.engine, this.policy, this.clock, (n) => this.driver.healthy(n) && n !== this.t.self, this.deliver, this.d.hints)
     })
     return this.transition
@@ -86,6 +94,8 @@ export class ClusterNode implements VnodeHost {
     this.transition = this.transition.then(async () => {
       const engine = this.engine
       if (engine === undefined) return
+      this.cache?.setEnabled(false)
+      this.cache?.clear()
       this.store = undefined
       this.hints?.close()
       this.hints = undefined

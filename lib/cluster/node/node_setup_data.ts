@@ -12,4 +12,6 @@ export interface NodeSetupData {
   readonly replicas: number
   readonly replicaTimeoutMs: number
   readonly hints: HintStoreOptions
+  /** Each node's shared read cache by node id (§9.8; shared, not copied, by the structured clone); empty when off. */
+  readonly readCaches: readonly (SharedArrayBuffer | undefined)[]
 }

@@ -5,6 +5,8 @@
 // Invariant: a read sees every write this node has started, even while the engine holds a
 // write back (a write stall): the overlay keeps an object from the moment it is written until
 // the engine has it, so two writes of one key never read the same base (a dot is never reused).
+// The shared read cache (§9.8), when given, holds for a key either nothing or exactly what a
+// read would answer: every store updates it synchronously, a failed store empties it.
 
 import type { Engine } from '../../storage'
 import { applyClientWrite, mergeObjects, type ConflictPolicy } from '../versioning/conflict_policy'
@@ -12,6 +14,8 @@ import { decodeObject, encodeObject } from '../versioning/object_codec'
 import { decodeContext, encodeContext } from '../versioning/causal_context'
 import type { Clock } from '../../util/clock'
 import type { WireWrite } from '../wire/replica_wire'
+import type { RowCache } from '../cache/row_cache'
+import { ringHash } from '../ring/partition'
 import { dataKey } from './storage_keys'
 
 export interface VnodeCounters {
@@ -31,6 +35,7 @@ export class VnodeStore {
     private readonly policy: ConflictPolicy,
     readonly replicaId: number,
     private readonly clock: Clock,
+    private readonly cache?: RowCache,
   ) {}
 
   private readStored(skey: Buffer): Buffer | undefined {
@@ -41,18 +46,32 @@ export class VnodeStore {
     return this.engine.getSync(skey)
   }
 
-  private store(skey: Buffer, bytes: Buffer): Promise<void> {
+  private store(skey: Buffer, key: Uint8Array, bytes: Buffer): Promise<void> {
     const k = skey.toString('latin1')
     this.overlay.set(k, bytes)
-    return this.engine.put(skey, bytes).finally(() => {
-      if (this.overlay.get(k) === bytes) this.overlay.delete(k)
-    })
+    const cache = this.cache
+    const hash = cache === undefined ? 0 : ringHash(key)
+    cache?.put(hash, key, bytes)
+    return this.engine.put(skey, bytes).then(
+      () => {
+        if (this.overlay.get(k) === bytes) this.overlay.delete(k)
+      },
+      (err: unknown) => {
+        if (this.overlay.get(k) === bytes) {
+          this.overlay.delete(k)
+          cache?.remove(hash, key)
+        }
+        throw err
+      },
+    )
   }
 
-  /** The stored object bytes (§4.2), or undefined. */
+  /** The stored object bytes (§4.2), or undefined. Publishes what it found in the read cache. */
   read(partition: number, key: Uint8Array): Buffer | undefined {
     this.counters.reads++
-    return this.readStored(dataKey(partition, key))
+    const bytes = this.readStored(dataKey(partition, key))
+    if (bytes !== undefined && this.cache !== undefined) this.cache.put(ringHash(key), key, bytes)
+    return bytes
   }
 
   /**
@@ -67,7 +86,7 @@ export class VnodeStore {
     const context = w.context === undefined ? undefined : decodeContext(w.key, w.context)
     const r = applyClientWrite(stored, { value: w.value, context, ttlMs: w.ttlMs, timestampMs: this.clock.nowMs() }, this.replicaId, this.policy)
     const object = encodeObject(r.object)
-    await this.store(skey, object)
+    await this.store(skey, w.key, object)
     return { object, context: encodeContext(w.key, r.context) }
   }
 
@@ -83,6 +102,6 @@ export class VnodeStore {
     const merged = raw === undefined ? incoming : mergeObjects(decodeObject(raw), incoming, this.policy)!
     const bytes = raw === undefined ? Buffer.from(objectBytes) : encodeObject(merged)
     if (raw !== undefined && bytes.equals(raw)) return
-    await this.store(skey, bytes)
+    await this.store(skey, key, bytes)
   }
 }

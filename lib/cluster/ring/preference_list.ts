@@ -5,7 +5,7 @@
 
 import { assert } from '../../assert'
 import { dcKey, hostKey, rackKey, type PlacedNode } from './labels'
-import { partitionOfKey } from './partition'
+import { partitionOfHash, partitionOfKey } from './partition'
 import type { KeyLike } from '../../util/bytes'
 
 export interface PreferenceEntry {
@@ -102,6 +102,11 @@ export class PreferenceTable {
   /** The partition of a key on this ring. */
   partitionOf(key: KeyLike): number {
     return partitionOfKey(key, this.owners.length)
+  }
+
+  /** The partition of a ring hash (ringHash of a key) on this ring. */
+  partitionOfHash(hash: number): number {
+    return partitionOfHash(hash, this.owners.length)
   }
 
   forKey(key: KeyLike): PreferenceEntry & { partition: number } {

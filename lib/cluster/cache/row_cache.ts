@@ -1,0 +1,134 @@
+// The shared read cache of one node (PROTOCOL.md §9.8): a set-associative table of fixed-size
+// slots in a SharedArrayBuffer, written by its node only and read by the caller's thread. Each
+// slot is a seqlock: the writer makes `seq` odd, writes, makes it even; a reader that sees an
+// odd `seq`, or a different `seq` after copying, counts a miss. A torn read is therefore never
+// returned, and a miss is always safe (the caller then asks the node).
+
+import { assert } from '../../assert'
+import { readCacheBytesMax, readCacheSlotBytes } from '../../constants'
+import { invalidArgument } from '../../errors'
+
+const headerBytes = 64
+const ways = 4
+/** seq u32, hash u32, keyLength u16, objectLength u16. */
+const slotHeaderBytes = 12
+const slotWords = readCacheSlotBytes >> 2
+const payloadMax = readCacheSlotBytes - slotHeaderBytes
+
+/** A cache buffer of at most `bytes` (slot count a power of two, at least one set). */
+export function createReadCache(bytes: number): SharedArrayBuffer {
+  if (!Number.isInteger(bytes) || bytes < headerBytes + ways * readCacheSlotBytes || bytes > readCacheBytesMax) {
+    throw invalidArgument(`readCacheBytes must be 0 or an integer in [${headerBytes + ways * readCacheSlotBytes}, ${readCacheBytesMax}]`, { readCacheBytes: bytes })
+  }
+  const slots = 2 ** Math.floor(Math.log2((bytes - headerBytes) / readCacheSlotBytes))
+  return new SharedArrayBuffer(headerBytes + slots * readCacheSlotBytes)
+}
+
+export class RowCache {
+  private readonly i32: Int32Array
+  private readonly u16: Uint16Array
+  private readonly u8: Uint8Array
+  private readonly setMask: number
+  /** Writer: the next way evicted when a set is full. */
+  private victim = 0
+
+  constructor(readonly buffer: SharedArrayBuffer) {
+    const slots = (buffer.byteLength - headerBytes) / readCacheSlotBytes
+    assert(Number.isInteger(Math.log2(slots)) && slots >= ways, 'a read cache has a power-of-two number of slots, at least one set')
+    this.i32 = new Int32Array(buffer)
+    this.u16 = new Uint16Array(buffer)
+    this.u8 = new Uint8Array(buffer)
+    this.setMask = slots / ways - 1
+  }
+
+  get enabled(): boolean {
+    return Atomics.load(this.i32, 0) === 1
+  }
+
+  setEnabled(on: boolean): void {
+    Atomics.store(this.i32, 0, on ? 1 : 0)
+  }
+
+  get slots(): number {
+    return (this.setMask + 1) * ways
+  }
+
+  private base(hash: number, way: number): number {
+    return headerBytes + ((((hash & this.setMask) * ways) + way) * readCacheSlotBytes)
+  }
+
+  private holds(base: number, hash: number, key: Uint8Array): boolean {
+    const w = base >> 2
+    if (this.i32[w + 1] !== (hash | 0) || this.u16[(base + 8) >> 1] !== key.length) return false
+    const u8 = this.u8
+    const at = base + slotHeaderBytes
+    for (let i = 0; i < key.length; i++) if (u8[at + i] !== key[i]) return false
+    return true
+  }
+
+  // ---- reader (the caller's thread) ----
+
+  /** A copy of the object cached for `key` (hash = its ring hash), or undefined. */
+  get(hash: number, key: Uint8Array): Buffer | undefined {
+    const i32 = this.i32
+    for (let way = 0; way < ways; way++) {
+      const base = this.base(hash, way)
+      const w = base >> 2
+      const seq = Atomics.load(i32, w)
+      if ((seq & 1) !== 0 || !this.holds(base, hash, key)) continue
+      const length = this.u16[(base + 10) >> 1]!
+      if (key.length + length > payloadMax) return undefined // torn lengths; seq will differ
+      const out = Buffer.allocUnsafe(length)
+      const u8 = this.u8
+      const at = base + slotHeaderBytes + key.length
+      for (let i = 0; i < length; i++) out[i] = u8[at + i]!
+      return Atomics.load(i32, w) === seq ? out : undefined
+    }
+    return undefined
+  }
+
+  // ---- writer (the node) ----
+
+  /** Caches `object` for `key`; an object too large for a slot empties the key's entry instead. */
+  put(hash: number, key: Uint8Array, object: Uint8Array): void {
+    if (key.length + object.length > payloadMax) return this.remove(hash, key)
+    let base = -1
+    let empty = -1
+    for (let way = 0; way < ways && base < 0; way++) {
+      const b = this.base(hash, way)
+      if (this.holds(b, hash, key)) base = b
+      else if (empty < 0 && this.u16[(b + 8) >> 1] === 0) empty = b
+    }
+    if (base < 0) base = empty >= 0 ? empty : this.base(hash, this.victim++ & (ways - 1))
+    const w = base >> 2
+    const seq = this.i32[w]!
+    Atomics.store(this.i32, w, (seq + 1) | 0)
+    this.i32[w + 1] = hash | 0
+    this.u16[(base + 8) >> 1] = key.length
+    this.u16[(base + 10) >> 1] = object.length
+    const at = base + slotHeaderBytes
+    this.u8.set(key, at)
+    this.u8.set(object, at + key.length)
+    Atomics.store(this.i32, w, (seq + 2) | 0)
+  }
+
+  /** Empties the entry of `key`, if cached. */
+  remove(hash: number, key: Uint8Array): void {
+    for (let way = 0; way < ways; way++) {
+      const base = this.base(hash, way)
+      if (this.holds(base, hash, key)) this.empty(base >> 2)
+    }
+  }
+
+  /** Empties every slot. */
+  clear(): void {
+    for (let slot = 0; slot < this.slots; slot++) this.empty((headerBytes >> 2) + slot * slotWords)
+  }
+
+  private empty(w: number): void {
+    const seq = this.i32[w]!
+    Atomics.store(this.i32, w, (seq + 1) | 0)
+    this.u16[(w << 1) + 4] = 0
+    Atomics.store(this.i32, w, (seq + 2) | 0)
+  }
+}

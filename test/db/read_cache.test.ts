@@ -1,0 +1,73 @@
+// The shared read caches in an embedded cluster (PROTOCOL.md §9.8): gets answered without a
+// message when the first R primaries agree, writes seen at once, replicas that disagree
+// answered (and repaired) by the quorum round, stopped and crashed nodes never read from
+// their caches, and the option.
+
+import t from 'tap'
+import { open } from '../../lib'
+import { testCluster } from './cluster_support'
+import { tempDir, rejection } from '../support/tmp'
+
+async function hits(db: { admin: { stats(): Promise<{ client: { cacheHits: number } }> } }): Promise<number> {
+  return (await db.admin.stats()).client.cacheHits
+}
+
+t.test('a get is answered from the caches once the replicas hold the key; writes replace it', async (tt) => {
+  const db = await testCluster(tt, { nodes: 3, replicas: 3, partitions: 16 })
+  await db.set('k', 'v1', { w: 'ALL' })
+  const h0 = await hits(db)
+  tt.equal((await db.get('k'))?.value.toString(), 'v1')
+  tt.equal(await hits(db), h0 + 1, 'a write publishes its object: the first read is a hit')
+  const r = await db.get('k')
+  await db.set('k', 'v2', { context: r!.context, w: 'ALL' })
+  tt.equal((await db.get('k'))?.value.toString(), 'v2', 'a write is seen by the next get')
+  await db.delete('k', { w: 'ALL' })
+  tt.equal(await db.get('k'), undefined, 'a delete too (the tombstone is the cached object)')
+  const s = await db.admin.stats()
+  tt.equal(s.client.getRounds, 0, 'no quorum round was needed')
+})
+
+t.test('replicas that disagree: the quorum round answers and repairs, then the caches agree', async (tt) => {
+  const db = await testCluster(tt, { nodes: 3, replicas: 3, partitions: 16 })
+  const key = 'disputed'
+  const [first] = db.admin.placement(key).primaries
+  await db.admin.stopNode(first!)
+  await db.set(key, 'while-down') // W=2 on the others (and a hint)
+  await db.admin.startNode(first!)
+  const rounds0 = (await db.admin.stats()).client.getRounds
+  tt.equal((await db.get(key))?.value.toString(), 'while-down', 'the node that missed the write does not answer alone')
+  const s = await db.admin.stats()
+  tt.ok(s.client.getRounds > rounds0, 'a miss on the restarted primary takes the quorum round')
+  await db.admin.drainHints()
+  const h0 = s.client.cacheHits
+  tt.equal((await db.get(key))?.value.toString(), 'while-down')
+  tt.equal(await hits(db), h0 + 1, 'after repair and handoff the caches agree')
+})
+
+t.test('a stopped or crashed node is never read from its cache', async (tt) => {
+  const db = await testCluster(tt, { nodes: 1, replicas: 1, readQuorum: 1, writeQuorum: 1, partitions: 8 })
+  await db.set('k', 'v')
+  tt.equal((await db.get('k'))?.value.toString(), 'v')
+  const h0 = await hits(db)
+  await db.admin.stopNode(1)
+  tt.equal((await rejection(db.get('k')))?.code, 'KV_UNAVAILABLE', 'a stopped node answers nothing, from its cache neither')
+  await db.admin.startNode(1)
+  tt.equal((await db.get('k'))?.value.toString(), 'v', 'read from the engine after the start')
+  await db.admin.crashNode(1)
+  tt.equal((await rejection(db.get('k', { timeoutMs: 200 })))?.code !== undefined, true, 'a crashed node answers nothing')
+  await db.admin.startNode(1)
+  tt.equal((await db.get('k'))?.value.toString(), 'v', 'the restarted node starts with an empty cache and reads its engine')
+  tt.equal((await db.get('k'))?.value.toString(), 'v')
+  tt.equal(await hits(db), h0 + 1, 'hits only where the node was serving and had published the key')
+})
+
+t.test('readCacheBytes: 0 turns the caches off; bad values are refused', async (tt) => {
+  const db = await testCluster(tt, { nodes: 3, replicas: 3, partitions: 16, readCacheBytes: 0 })
+  await db.set('k', 'v', { w: 'ALL' })
+  tt.equal((await db.get('k'))?.value.toString(), 'v')
+  tt.equal(await hits(db), 0)
+  const dir = tempDir(tt)
+  for (const bad of [-1, 1.5, 'big', 100]) {
+    tt.equal((await rejection(open({ dir, nodes: 1, replicas: 1, readQuorum: 1, writeQuorum: 1, readCacheBytes: bad as never })))?.code, 'KV_INVALID_ARGUMENT', `readCacheBytes ${String(bad)}`)
+  }
+})
