@@ -18,6 +18,8 @@ export interface MailboxSample {
   elu: Record<number, number>
   /** Per node id: the node endpoint's `queued` counter (messages that waited in its overflow queue). */
   queued: Record<number, number>
+  /** Gets answered from the read caches (PROTOCOL.md §9.8) since the workload started, in percent of gets. */
+  cacheHitPct: number
 }
 
 export interface System {
@@ -52,9 +54,12 @@ export async function ringwoodSystem(dir: string, n: 1 | 3): Promise<System> {
     // then KV_TOO_MANY_SIBLINGS): last-write-wins makes an update replace the value, as in
     // every peer.
     conflict: 'lww',
+    // BENCH_READ_CACHE_MB: each node's shared read cache (default: open()'s default).
+    ...(process.env['BENCH_READ_CACHE_MB'] === undefined ? {} : { readCacheBytes: Number(process.env['BENCH_READ_CACHE_MB']) * 1024 * 1024 }),
   })
   let t0 = performance.now()
   let lastQueued: Record<number, number> = {}
+  let base = { gets: 0, cacheHits: 0 }
   const sys: System = {
     name: `ringwood N=${n}`,
     sync: false,
@@ -71,11 +76,14 @@ export async function ringwoodSystem(dir: string, n: 1 | 3): Promise<System> {
       // Resets the ELU windows of the nodes (each stats() call reports since the previous one).
       const s = await db.admin.stats()
       lastQueued = Object.fromEntries(s.nodes.map((x) => [x.id, x.endpoint.queued]))
+      base = { gets: s.client.gets, cacheHits: s.client.cacheHits }
       t0 = performance.now()
     },
     async sample() {
       const s = await db.admin.stats()
-      const out: MailboxSample = { atMs: performance.now() - t0, inFlight: {}, elu: {}, queued: {} }
+      const gets = s.client.gets - base.gets
+      const cacheHitPct = gets === 0 ? 0 : (100 * (s.client.cacheHits - base.cacheHits)) / gets
+      const out: MailboxSample = { atMs: performance.now() - t0, inFlight: {}, elu: {}, queued: {}, cacheHitPct }
       for (const node of s.nodes) {
         out.inFlight[node.id] = s.client.inFlight[node.id] ?? 0
         out.elu[node.id] = node.eventLoopUtilization

@@ -224,6 +224,7 @@ export async function runJob(job: JobName, o: JobOptions, emit: (r: Result) => v
         if (r.errors > 0) emit({ workload: w, system, metric: 'errors', value: r.errors })
         if (r.samples.length > 0) {
           emit({ workload: w, system, metric: 'caller_elu', value: round2(r.callerElu) })
+          emit({ workload: w, system, metric: 'cache_hit_pct', value: round2(r.samples[r.samples.length - 1]!.cacheHitPct) })
           const ids = Object.keys(r.samples[0]!.inFlight).map(Number)
           for (const id of ids) {
             const depth = r.samples.map((s) => s.inFlight[id] ?? 0)

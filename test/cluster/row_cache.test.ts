@@ -112,3 +112,15 @@ t.test('a writer thread racing a reader never yields a torn object', async (tt) 
   tt.equal(torn, 0, `no torn object in ${hits} hits`)
   tt.ok(hits > 0, 'the reader saw entries')
 })
+
+t.test('CLOCK: a key read between evictions stays cached while new keys churn its set', async (tt) => {
+  const c = new RowCache(createReadCache(64 * 1024))
+  for (let i = 0; i < 4; i++) c.put(5, key(`fill${i}`), Buffer.from('x'))
+  c.put(5, key('hot'), Buffer.from('h')) // evicts one of the fill keys
+  let survived = 0
+  for (let i = 0; i < 50; i++) {
+    if (c.get(5, key('hot'))?.toString() === 'h') survived++
+    c.put(5, key(`cold${i}`), Buffer.from('c'))
+  }
+  tt.equal(survived, 50, 'the hot key was never evicted')
+})

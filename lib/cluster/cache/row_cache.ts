@@ -2,7 +2,9 @@
 // slots in a SharedArrayBuffer, written by its node only and read by the caller's thread. Each
 // slot is a seqlock: the writer makes `seq` odd, writes, makes it even; a reader that sees an
 // odd `seq`, or a different `seq` after copying, counts a miss. A torn read is therefore never
-// returned, and a miss is always safe (the caller then asks the node).
+// returned, and a miss is always safe (the caller then asks the node). Eviction is CLOCK
+// within a set: a hit sets the slot's `ref` word (the only word a reader writes, and a benign
+// race), and the writer passes over referenced ways once, clearing them, before it evicts.
 
 import { assert } from '../../assert'
 import { readCacheBytesMax, readCacheSlotBytes } from '../../constants'
@@ -10,8 +12,10 @@ import { invalidArgument } from '../../errors'
 
 const headerBytes = 64
 const ways = 4
-/** seq u32, hash u32, keyLength u16, objectLength u16. */
-const slotHeaderBytes = 12
+/** seq u32, hash u32, ref u32, keyLength u16, objectLength u16. */
+const slotHeaderBytes = 16
+const keyLengthAt = 12
+const objectLengthAt = 14
 const slotWords = readCacheSlotBytes >> 2
 const payloadMax = readCacheSlotBytes - slotHeaderBytes
 
@@ -59,7 +63,7 @@ export class RowCache {
 
   private holds(base: number, hash: number, key: Uint8Array): boolean {
     const w = base >> 2
-    if (this.i32[w + 1] !== (hash | 0) || this.u16[(base + 8) >> 1] !== key.length) return false
+    if (this.i32[w + 1] !== (hash | 0) || this.u16[(base + keyLengthAt) >> 1] !== key.length) return false
     const u8 = this.u8
     const at = base + slotHeaderBytes
     for (let i = 0; i < key.length; i++) if (u8[at + i] !== key[i]) return false
@@ -76,13 +80,15 @@ export class RowCache {
       const w = base >> 2
       const seq = Atomics.load(i32, w)
       if ((seq & 1) !== 0 || !this.holds(base, hash, key)) continue
-      const length = this.u16[(base + 10) >> 1]!
+      const length = this.u16[(base + objectLengthAt) >> 1]!
       if (key.length + length > payloadMax) return undefined // torn lengths; seq will differ
       const out = Buffer.allocUnsafe(length)
       const u8 = this.u8
       const at = base + slotHeaderBytes + key.length
       for (let i = 0; i < length; i++) out[i] = u8[at + i]!
-      return Atomics.load(i32, w) === seq ? out : undefined
+      if (Atomics.load(i32, w) !== seq) return undefined
+      i32[w + 2] = 1
+      return out
     }
     return undefined
   }
@@ -97,19 +103,31 @@ export class RowCache {
     for (let way = 0; way < ways && base < 0; way++) {
       const b = this.base(hash, way)
       if (this.holds(b, hash, key)) base = b
-      else if (empty < 0 && this.u16[(b + 8) >> 1] === 0) empty = b
+      else if (empty < 0 && this.u16[(b + keyLengthAt) >> 1] === 0) empty = b
     }
-    if (base < 0) base = empty >= 0 ? empty : this.base(hash, this.victim++ & (ways - 1))
+    if (base < 0) base = empty >= 0 ? empty : this.evict(hash)
     const w = base >> 2
     const seq = this.i32[w]!
     Atomics.store(this.i32, w, (seq + 1) | 0)
     this.i32[w + 1] = hash | 0
-    this.u16[(base + 8) >> 1] = key.length
-    this.u16[(base + 10) >> 1] = object.length
+    this.i32[w + 2] = 0
+    this.u16[(base + keyLengthAt) >> 1] = key.length
+    this.u16[(base + objectLengthAt) >> 1] = object.length
     const at = base + slotHeaderBytes
     this.u8.set(key, at)
     this.u8.set(object, at + key.length)
     Atomics.store(this.i32, w, (seq + 2) | 0)
+  }
+
+  /** CLOCK over the ways of a full set: the first way not referenced since the hand last passed. */
+  private evict(hash: number): number {
+    for (let i = 0; i < 2 * ways; i++) {
+      const base = this.base(hash, this.victim++ & (ways - 1))
+      const w = base >> 2
+      if (this.i32[w + 2] === 0) return base
+      this.i32[w + 2] = 0
+    }
+    return this.base(hash, this.victim++ & (ways - 1))
   }
 
   /** Empties the entry of `key`, if cached. */
@@ -128,7 +146,7 @@ export class RowCache {
   private empty(w: number): void {
     const seq = this.i32[w]!
     Atomics.store(this.i32, w, (seq + 1) | 0)
-    this.u16[(w << 1) + 4] = 0
+    this.u16[(w << 1) + (keyLengthAt >> 1)] = 0
     Atomics.store(this.i32, w, (seq + 2) | 0)
   }
 }

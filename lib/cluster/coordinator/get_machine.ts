@@ -25,10 +25,9 @@ export type GetEffect = CoordinatorEffect<GetResult>
 
 export class GetMachine {
   private readonly tally: QuorumTally
-  // Answers by node, in arrival order (parallel arrays: a handful of targets, sized up front).
-  private readonly answerNodes: number[]
+  // Answers by the tally's target slot (sized up front); `answered` counts them.
   private readonly answers: (DvvObject | undefined)[]
-  private answerCount = 0
+  private answered = 0
   private readonly policy: ConflictPolicy
   private replied = false
   private finished = false
@@ -40,7 +39,6 @@ export class GetMachine {
     assert(Number.isInteger(p.r) && p.r >= 1, 'R must be a positive integer')
     assert(distinctNodes(p.targets), 'targets are distinct nodes')
     this.tally = new QuorumTally(p.r, p.targets.length)
-    this.answerNodes = new Array<number>(p.targets.length)
     this.answers = new Array<DvvObject | undefined>(p.targets.length)
     this.policy = p.policy ?? keepSiblings
   }
@@ -79,8 +77,8 @@ export class GetMachine {
     if (this.tally.state(input.node) !== 'pending') return []
     if (input.type === 'reply' && input.ok) {
       this.tally.settle(input.node, 'acked')
-      this.answerNodes[this.answerCount] = input.node
-      this.answers[this.answerCount++] = input.object
+      this.answers[this.tally.slotOf(input.node)] = input.object
+      this.answered++
     } else {
       this.tally.settle(input.node, input.type === 'replicaTimeout' ? 'failedTimeout' : 'failedError')
     }
@@ -94,16 +92,23 @@ export class GetMachine {
 
   /** The merge of the answers so far, computed once per set of answers. */
   private merged(): DvvObject | undefined {
-    if (this.mergedOf !== this.answerCount) {
-      this.mergedObject = mergeAnswers(this.answers.slice(0, this.answerCount), this.policy)
-      this.mergedOf = this.answerCount
+    if (this.mergedOf !== this.answered) {
+      this.mergedObject = mergeAnswers(this.answersGiven(), this.policy)
+      this.mergedOf = this.answered
     }
     return this.mergedObject
   }
 
   private allAnswersAre(obj: DvvObject): boolean {
-    for (let i = 0; i < this.answerCount; i++) if (this.answers[i] !== obj) return false
+    for (let i = 0; i < this.tally.slots; i++) if (this.tally.state(this.tally.nodeAt(i)) === 'acked' && this.answers[i] !== obj) return false
     return true
+  }
+
+  /** The answers received (a not-found answer is undefined). */
+  private answersGiven(): (DvvObject | undefined)[] {
+    const out: (DvvObject | undefined)[] = []
+    for (let i = 0; i < this.tally.slots; i++) if (this.tally.state(this.tally.nodeAt(i)) === 'acked') out.push(this.answers[i])
+    return out
   }
 
   private reply(result: GetResult): GetEffect {
@@ -116,7 +121,7 @@ export class GetMachine {
   private finish(out: GetEffect[]): GetEffect[] {
     if (this.finished) return out
     this.finished = true
-    if (this.p.readRepair !== false && this.answerCount > 0) {
+    if (this.p.readRepair !== false && this.answered > 0) {
       const merged = this.merged()
       // Every answer the very object of the merge (drivers share one decode of equal answers):
       // nothing is stale.
@@ -127,7 +132,10 @@ export class GetMachine {
       const primaries = new Set<number>()
       for (const t of this.p.targets) if (t.hintFor === undefined) primaries.add(t.node)
       const answers = new Map<number, DvvObject | undefined>()
-      for (let i = 0; i < this.answerCount; i++) answers.set(this.answerNodes[i]!, this.answers[i])
+      for (let i = 0; i < this.tally.slots; i++) {
+        const node = this.tally.nodeAt(i)
+        if (this.tally.state(node) === 'acked') answers.set(node, this.answers[i])
+      }
       for (const node of staleReplicas(answers, merged, primaries)) {
         out.push({ type: 'send', node, message: { kind: 'repair', key: this.p.key, object: merged! } })
       }

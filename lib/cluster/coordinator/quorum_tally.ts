@@ -18,66 +18,83 @@ export function quorumOutcome(acks: number, pending: number, needed: number): Qu
 
 export class QuorumTally {
   // A handful of targets: parallel arrays and a linear search are cheaper than a Map. They are
-  // sized for `capacity` targets up front (grown only past it): a coordinator lives as long as
-  // its request, and an array grown from [] reserves 17 slots.
+  // sized for `capacity` targets up front (grown only past it), and the counts are fields: a
+  // coordinator lives as long as its request, and an array grown from [] reserves 17 slots.
   private readonly nodes: number[]
   private readonly states: TargetState[]
   private size = 0
-  /** Targets in each state, kept with `states`. */
-  private readonly counts = { pending: 0, acked: 0, failedError: 0, failedTimeout: 0 }
+  /** Targets pending, acked and failed by timeout, kept with `states`. */
+  private nPending = 0
+  private nAcked = 0
+  private nTimeouts = 0
 
   constructor(readonly needed: number, capacity = 3) {
     this.nodes = new Array<number>(capacity)
     this.states = new Array<TargetState>(capacity)
   }
 
-  private indexOf(node: number): number {
+  /** The slot of a target (0.., in the order added), or -1. */
+  slotOf(node: number): number {
     for (let i = 0; i < this.size; i++) if (this.nodes[i] === node) return i
     return -1
   }
 
+  get slots(): number {
+    return this.size
+  }
+
+  nodeAt(slot: number): number {
+    return this.nodes[slot]!
+  }
+
+  private count(state: TargetState, delta: number): void {
+    if (state === 'pending') this.nPending += delta
+    else if (state === 'acked') this.nAcked += delta
+    else if (state === 'failedTimeout') this.nTimeouts += delta
+  }
+
   add(node: number): void {
-    const i = this.indexOf(node)
+    const i = this.slotOf(node)
     if (i >= 0) {
-      this.counts[this.states[i]!]--
+      this.count(this.states[i]!, -1)
       this.states[i] = 'pending'
     } else {
       this.nodes[this.size] = node
       this.states[this.size] = 'pending'
       this.size++
     }
-    this.counts.pending++
+    this.nPending++
   }
 
   has(node: number): boolean {
-    return this.indexOf(node) >= 0
+    return this.slotOf(node) >= 0
   }
 
   state(node: number): TargetState | undefined {
-    const i = this.indexOf(node)
+    const i = this.slotOf(node)
     return i >= 0 ? this.states[i] : undefined
   }
 
   /** Records a result for a pending target; false if the node is unknown or already answered. */
   settle(node: number, result: Exclude<TargetState, 'pending'>): boolean {
-    const i = this.indexOf(node)
+    const i = this.slotOf(node)
     if (i < 0 || this.states[i] !== 'pending') return false
     this.states[i] = result
-    this.counts.pending--
-    this.counts[result]++
+    this.nPending--
+    this.count(result, 1)
     return true
   }
 
   get acks(): number {
-    return this.counts.acked
+    return this.nAcked
   }
 
   get pending(): number {
-    return this.counts.pending
+    return this.nPending
   }
 
   get timeouts(): number {
-    return this.counts.failedTimeout
+    return this.nTimeouts
   }
 
   outcome(): QuorumOutcome {

@@ -137,8 +137,12 @@ export class RequestDriver {
     return this.o.transport.isUp(node) && this.o.detector.isHealthy(node, this.batchNowMs ?? this.o.clock.monotonicMs())
   }
 
+  /** Some node has a read cache (§9.8). */
+  private readonly caching: boolean
+
   constructor(private readonly o: DriverOptions, table: PreferenceTable) {
     this.table = table
+    this.caching = o.readCaches?.some((c) => c !== undefined) ?? false
     this.outbox = new ReplicaOutbox(o.transport, this.answer)
   }
 
@@ -261,7 +265,7 @@ export class RequestDriver {
   /** A get with R = r. Gets of one key and R in one synchronous run share a round (§5.6). */
   get(key: Buffer, r: number, timeoutMs: number, cb: GetCallback): void {
     this.counters.gets++
-    if (this.o.readCaches !== undefined) {
+    if (this.caching) {
       const cached = this.cachedRead(key, r)
       if (cached !== undefined) {
         this.counters.cacheHits++
