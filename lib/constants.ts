@@ -176,6 +176,11 @@ export const replicaBatchBytesMax = 64 * KiB
 export const readCacheBytesDefault = 32 * MiB
 export const readCacheBytesMax = 1024 * MiB
 export const readCacheSlotBytes = 256
+/**
+ * Gets answered from the read caches at once in one event-loop turn; later ones wait for the
+ * next turn, so that a caller looping on cached gets still lets replies and timers in.
+ */
+export const readCacheHitsPerTurnMax = 1024
 /** Hints held by one node, in bytes of hint records, and the oldest hint kept (§6). */
 export const hintBytesMax = 256 * MiB
 export const hintAgeMsMax = 3 * 3600_000

@@ -3,9 +3,10 @@
 // coordination or the coordinator actor) and shapes the answer. Holds no protocol logic.
 
 import { KvError } from '../errors'
+import { readCacheHitsPerTurnMax } from '../constants'
 import {
-  checkDeleteRequest, checkGetRequest, checkSetRequest, encodeContext, readResult,
-  type ConflictPolicy, type GetRequest, type RequestDefaults, type SetRequest, type Context,
+  checkDeleteRequest, checkGetRequest, checkSetRequest, decodeObject, encodeContext, readResult,
+  type ConflictPolicy, type DvvObject, type GetRequest, type RequestDefaults, type SetRequest, type Context,
 } from '../cluster'
 import type { Router } from './router'
 import type { Admin } from './admin'
@@ -68,6 +69,9 @@ export type SetEntry = { key: Bytes; value: Bytes; options?: SetOptions } | [Byt
 
 export class Database {
   private closing: Promise<void> | undefined
+  /** Read-cache answers given in this event-loop turn, and those held for the next (readCacheHitsPerTurnMax). */
+  private hitsThisTurn = 0
+  private heldHits: (() => void)[] = []
 
   constructor(
     private readonly router: Router,
@@ -114,24 +118,52 @@ export class Database {
   /** undefined if absent, deleted or expired; else the value, its siblings and a context. */
   get(key: Bytes, options?: GetOptions): Promise<GetResult | undefined> {
     let req: GetRequest
+    let cached: Uint8Array | undefined
     try {
       this.checkOpen()
       req = checkGetRequest(key, options, this.defaults)
+      cached = this.router.cached(req.key, req.r)
     } catch (err) {
       return Promise.reject(err)
+    }
+    if (cached !== undefined) {
+      let object: DvvObject | undefined
+      try {
+        object = decodeObject(cached)
+      } catch {
+        // bytes no replica would send: the quorum round below answers (and reports) instead
+      }
+      if (object !== undefined) {
+        const answer = this.answer(req.key, object)
+        if (this.hitsThisTurn === 0) setImmediate(this.nextTurn)
+        if (++this.hitsThisTurn <= readCacheHitsPerTurnMax) return Promise.resolve(answer)
+        return new Promise((resolve) => this.heldHits.push(() => resolve(answer)))
+      }
     }
     // One promise per get, settled from the router's callback.
     return new Promise<GetResult | undefined>((resolve, reject) => {
       this.router.get(req.key, req.r, req.timeoutMs, (err, object) => {
         if (err !== undefined) return reject(err)
         try {
-          const r = readResult(object, this.policy, this.nowMs())
-          resolve(r === undefined ? undefined : new ReadAnswer(req.key, r.value, r.siblings, r.context))
+          resolve(this.answer(req.key, object))
         } catch (e) {
           reject(e)
         }
       })
     })
+  }
+
+  private readonly nextTurn = (): void => {
+    this.hitsThisTurn = 0
+    const held = this.heldHits
+    this.heldHits = []
+    for (const resolve of held) resolve()
+  }
+
+  /** What a get returns for the merged (or cached) object. */
+  private answer(key: Buffer, object: DvvObject | undefined): GetResult | undefined {
+    const r = readResult(object, this.policy, this.nowMs())
+    return r === undefined ? undefined : new ReadAnswer(key, r.value, r.siblings, r.context)
   }
 
   /** Gets several keys (all validated first); results in the order of `keys`. */

@@ -12,6 +12,8 @@ import {
 export interface Router {
   put(write: WireWrite, w: number, timeoutMs: number, cb: PutCallback): void
   get(key: Buffer, r: number, timeoutMs: number, cb: GetCallback): void
+  /** A get answered without a message (the read caches, PROTOCOL.md §9.8): the object bytes, or undefined. */
+  cached(key: Buffer, r: number): Uint8Array | undefined
 }
 
 /** Client-driven (Dynamo §6.4): the driver itself. */
@@ -45,6 +47,10 @@ export class ActorRouter implements Router {
     } catch (err) {
       queueMicrotask(() => done(err as KvError, undefined))
     }
+  }
+
+  cached(): undefined {
+    return undefined // the actor placement reads through the coordinator (no read caches)
   }
 
   put(write: WireWrite, w: number, timeoutMs: number, cb: PutCallback): void {

@@ -42,7 +42,9 @@ export interface System {
 
 // ---------------------------------------------------------------- ringwood
 
-export async function ringwoodSystem(dir: string, n: 1 | 3): Promise<System> {
+/** `readCacheBytes` undefined: open()'s default (or BENCH_READ_CACHE_MB). */
+export async function ringwoodSystem(dir: string, n: 1 | 3, readCacheBytes?: number): Promise<System> {
+  const envCache = process.env['BENCH_READ_CACHE_MB']
   const db: Database = await open({
     dir,
     nodes: n,
@@ -54,14 +56,14 @@ export async function ringwoodSystem(dir: string, n: 1 | 3): Promise<System> {
     // then KV_TOO_MANY_SIBLINGS): last-write-wins makes an update replace the value, as in
     // every peer.
     conflict: 'lww',
-    // BENCH_READ_CACHE_MB: each node's shared read cache (default: open()'s default).
-    ...(process.env['BENCH_READ_CACHE_MB'] === undefined ? {} : { readCacheBytes: Number(process.env['BENCH_READ_CACHE_MB']) * 1024 * 1024 }),
+    // Each node's shared read cache: the job's, else BENCH_READ_CACHE_MB, else open()'s default.
+    ...(readCacheBytes !== undefined ? { readCacheBytes } : envCache !== undefined ? { readCacheBytes: Number(envCache) * 1024 * 1024 } : {}),
   })
   let t0 = performance.now()
   let lastQueued: Record<number, number> = {}
   let base = { gets: 0, cacheHits: 0 }
   const sys: System = {
-    name: `ringwood N=${n}`,
+    name: `ringwood N=${n}${readCacheBytes === undefined ? '' : ` read cache ${readCacheBytes / 1024 / 1024} MiB`}`,
     sync: false,
     loadGroupSize: 500,
     loadLanes: 2,

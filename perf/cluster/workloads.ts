@@ -10,7 +10,7 @@ import { percentile, type Result } from '../lib/report'
 import { opStream } from './zipfian'
 import { lmdbSystem, lruSystem, redisSystem, ringwoodSystem, type MailboxSample, type System } from './systems'
 
-export const jobNames = ['lru-cache', 'lmdb', 'redis', 'ringwood-n1', 'ringwood-n3'] as const
+export const jobNames = ['lru-cache', 'lmdb', 'redis', 'ringwood-n1', 'ringwood-n3', 'ringwood-n1-cache', 'ringwood-n3-cache'] as const
 export type JobName = (typeof jobNames)[number]
 
 export const workloads = [
@@ -69,14 +69,35 @@ async function makeSystem(job: JobName, o: JobOptions): Promise<System> {
       return ringwoodSystem(path.join(o.dir, 'ringwood-n1'), 1)
     case 'ringwood-n3':
       return ringwoodSystem(path.join(o.dir, 'ringwood-n3'), 3)
+    case 'ringwood-n1-cache':
+      return ringwoodSystem(path.join(o.dir, 'ringwood-n1-cache'), 1, bigCacheBytes())
+    case 'ringwood-n3-cache':
+      return ringwoodSystem(path.join(o.dir, 'ringwood-n3-cache'), 3, bigCacheBytes())
   }
 }
 
-/** JSON row naming: ringwood N=3 R=W=2 is 'ringwood' on the base workload; N=1 is the variant 'W[N=1]'. */
+/** The read cache of the `-cache` jobs, per node: BENCH_BIG_CACHE_MB (default 256 MiB, room for 1 M keys of this size). */
+export function bigCacheBytes(): number {
+  return Number(process.env['BENCH_BIG_CACHE_MB'] ?? 256) * 1024 * 1024
+}
+
+/**
+ * JSON row naming: ringwood N=3 R=W=2 is 'ringwood' on the base workload; N=1 is the variant
+ * 'W[N=1]'; the jobs with a read cache sized to the data set add 'cache' ('W[cache]', 'W[N=1,cache]').
+ */
 function naming(job: JobName): { system: string; workload: (w: string) => string } {
-  if (job === 'ringwood-n3') return { system: 'ringwood', workload: (w) => w }
-  if (job === 'ringwood-n1') return { system: 'ringwood', workload: (w) => `${w}[N=1]` }
-  return { system: job, workload: (w) => w }
+  switch (job) {
+    case 'ringwood-n3':
+      return { system: 'ringwood', workload: (w) => w }
+    case 'ringwood-n1':
+      return { system: 'ringwood', workload: (w) => `${w}[N=1]` }
+    case 'ringwood-n3-cache':
+      return { system: 'ringwood', workload: (w) => `${w}[cache]` }
+    case 'ringwood-n1-cache':
+      return { system: 'ringwood', workload: (w) => `${w}[N=1,cache]` }
+    default:
+      return { system: job, workload: (w) => w }
+  }
 }
 
 interface Measured {

@@ -9,6 +9,7 @@ import { readCacheSlotBytes } from '../../lib/constants'
 import { seedFromEnv, makePrng } from '../../lib/util/prng'
 
 const key = (s: string): Buffer => Buffer.from(s)
+const str = (u: Uint8Array | undefined): string | undefined => (u === undefined ? undefined : Buffer.from(u).toString())
 
 t.test('put, get, remove, clear; a hit is a copy', async (tt) => {
   const c = new RowCache(createReadCache(64 * 1024))
@@ -18,18 +19,18 @@ t.test('put, get, remove, clear; a hit is a copy', async (tt) => {
   tt.equal(c.enabled, true)
   c.put(7, key('a'), Buffer.from('object-a'))
   c.put(7, key('b'), Buffer.from('object-b')) // same hash, another key: another way of the set
-  tt.equal(c.get(7, key('a'))?.toString(), 'object-a')
-  tt.equal(c.get(7, key('b'))?.toString(), 'object-b')
+  tt.equal(str(c.get(7, key('a'))), 'object-a')
+  tt.equal(str(c.get(7, key('b'))), 'object-b')
   tt.equal(c.get(8, key('a')), undefined, 'the hash is part of the match')
   tt.equal(c.get(7, key('ab')), undefined)
   const hit = c.get(7, key('a'))!
   hit.fill(0)
-  tt.equal(c.get(7, key('a'))?.toString(), 'object-a', 'a hit is a copy')
+  tt.equal(str(c.get(7, key('a'))), 'object-a', 'a hit is a copy')
   c.put(7, key('a'), Buffer.from('newer'))
-  tt.equal(c.get(7, key('a'))?.toString(), 'newer', 'a put replaces the entry of its key')
+  tt.equal(str(c.get(7, key('a'))), 'newer', 'a put replaces the entry of its key')
   c.remove(7, key('a'))
   tt.equal(c.get(7, key('a')), undefined)
-  tt.equal(c.get(7, key('b'))?.toString(), 'object-b', 'remove takes only its key')
+  tt.equal(str(c.get(7, key('b'))), 'object-b', 'remove takes only its key')
   c.put(7, key('b'), Buffer.alloc(readCacheSlotBytes))
   tt.equal(c.get(7, key('b')), undefined, 'an object too large for a slot empties the entry')
   c.put(9, key('c'), Buffer.from('c'))
@@ -53,8 +54,8 @@ t.test('a full set evicts one way at a time; every key still cached reads back r
     const probe = [...model.keys()][prng.int(model.size)]!
     const [ph, pk] = probe.split('/')
     const got = c.get(Number(ph), key(pk!))
-    if (got !== undefined && got.toString() !== model.get(probe)) {
-      tt.fail(`stale entry for ${probe}: ${got.toString()} vs ${model.get(probe)}`, { seed })
+    if (got !== undefined && str(got) !== model.get(probe)) {
+      tt.fail(`stale entry for ${probe}: ${str(got)} vs ${model.get(probe)}`, { seed })
       return
     }
   }
@@ -70,7 +71,7 @@ t.test('an entry whose seq is odd (being written) is a miss', async (tt) => {
   Atomics.add(i32, w, 1)
   tt.equal(c.get(0, key('a')), undefined)
   Atomics.add(i32, w, 1)
-  tt.equal(c.get(0, key('a'))?.toString(), 'x')
+  tt.equal(str(c.get(0, key('a'))), 'x')
 })
 
 t.test('a writer thread racing a reader never yields a torn object', async (tt) => {
@@ -119,8 +120,17 @@ t.test('CLOCK: a key read between evictions stays cached while new keys churn it
   c.put(5, key('hot'), Buffer.from('h')) // evicts one of the fill keys
   let survived = 0
   for (let i = 0; i < 50; i++) {
-    if (c.get(5, key('hot'))?.toString() === 'h') survived++
+    if (str(c.get(5, key('hot'))) === 'h') survived++
     c.put(5, key(`cold${i}`), Buffer.from('c'))
   }
   tt.equal(survived, 50, 'the hot key was never evicted')
+})
+
+t.test('holdsObject compares in place', async (tt) => {
+  const c = new RowCache(createReadCache(64 * 1024))
+  c.put(3, key('a'), Buffer.from('same'))
+  tt.equal(c.holdsObject(3, key('a'), Buffer.from('same')), true)
+  tt.equal(c.holdsObject(3, key('a'), Buffer.from('sam')), false, 'another length')
+  tt.equal(c.holdsObject(3, key('a'), Buffer.from('samE')), false, 'another byte')
+  tt.equal(c.holdsObject(3, key('b'), Buffer.from('same')), false, 'another key')
 })

@@ -71,3 +71,20 @@ t.test('readCacheBytes: 0 turns the caches off; bad values are refused', async (
     tt.equal((await rejection(open({ dir, nodes: 1, replicas: 1, readQuorum: 1, writeQuorum: 1, readCacheBytes: bad as never })))?.code, 'KV_INVALID_ARGUMENT', `readCacheBytes ${String(bad)}`)
   }
 })
+
+t.test('a caller looping on cached gets still lets timers and replies in', async (tt) => {
+  const db = await testCluster(tt, { nodes: 1, replicas: 1, readQuorum: 1, writeQuorum: 1, partitions: 8 })
+  await db.set('k', 'v')
+  await db.get('k')
+  const all = await Promise.all(Array.from({ length: 3000 }, () => db.get('k')))
+  tt.ok(all.every((r) => r?.value.toString() === 'v'), 'gets beyond one turn\'s allowance are answered in the next')
+  let fired = false
+  setTimeout(() => (fired = true), 1)
+  const t0 = Date.now()
+  let loops = 0
+  while (!fired && Date.now() - t0 < 5000) {
+    await db.get('k')
+    loops++
+  }
+  tt.ok(fired, `a timer fired while the loop awaited cached gets (after ${loops} gets)`)
+})

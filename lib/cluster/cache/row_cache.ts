@@ -82,15 +82,34 @@ export class RowCache {
       if ((seq & 1) !== 0 || !this.holds(base, hash, key)) continue
       const length = this.u16[(base + objectLengthAt) >> 1]!
       if (key.length + length > payloadMax) return undefined // torn lengths; seq will differ
-      const out = Buffer.allocUnsafe(length)
-      const u8 = this.u8
       const at = base + slotHeaderBytes + key.length
-      for (let i = 0; i < length; i++) out[i] = u8[at + i]!
+      // (TypedArray#slice costs ~5x this here.)
+      const out = Buffer.allocUnsafe(length)
+      out.set(this.u8.subarray(at, at + length))
       if (Atomics.load(i32, w) !== seq) return undefined
       i32[w + 2] = 1
       return out
     }
     return undefined
+  }
+
+  /** True when the cache holds exactly `object` for `key` (compared in place, nothing copied). */
+  holdsObject(hash: number, key: Uint8Array, object: Uint8Array): boolean {
+    const i32 = this.i32
+    for (let way = 0; way < ways; way++) {
+      const base = this.base(hash, way)
+      const w = base >> 2
+      const seq = Atomics.load(i32, w)
+      if ((seq & 1) !== 0 || !this.holds(base, hash, key)) continue
+      if (this.u16[(base + objectLengthAt) >> 1] !== object.length) return false
+      const u8 = this.u8
+      const at = base + slotHeaderBytes + key.length
+      for (let i = 0; i < object.length; i++) if (u8[at + i] !== object[i]) return false
+      if (Atomics.load(i32, w) !== seq) return false
+      i32[w + 2] = 1
+      return true
+    }
+    return false
   }
 
   // ---- writer (the node) ----

@@ -265,13 +265,6 @@ export class RequestDriver {
   /** A get with R = r. Gets of one key and R in one synchronous run share a round (§5.6). */
   get(key: Buffer, r: number, timeoutMs: number, cb: GetCallback): void {
     this.counters.gets++
-    if (this.caching) {
-      const cached = this.cachedRead(key, r)
-      if (cached !== undefined) {
-        this.counters.cacheHits++
-        return cb(undefined, cached)
-      }
-    }
     this.coalescer.add(getGroupKey(key, r), { cb, key, r, timeoutMs })
     if (!this.roundsScheduled) {
       this.roundsScheduled = true
@@ -306,28 +299,29 @@ export class RequestDriver {
   }
 
   /**
-   * The object the first R primaries' read caches agree on (§9.8), or undefined: a miss, an
-   * unhealthy primary, or answers that differ all take the quorum round instead.
+   * A get answered from the read caches (§9.8): the stored object bytes (a copy) the first R
+   * primaries' caches agree on, or undefined (a miss, an unhealthy primary, answers that
+   * differ, no caches): then call get(), whose quorum round reads every replica and repairs.
    */
-  private cachedRead(key: Buffer, r: number): DvvObject | undefined {
+  cached(key: Buffer, r: number): Uint8Array | undefined {
+    if (!this.caching) return undefined
     const caches = this.o.readCaches!
     const hash = ringHash(key)
     const { primaries } = this.table.entry(this.table.partitionOfHash(hash))
     if (primaries.length < r) return undefined
-    let bytes: Buffer | undefined
+    let bytes: Uint8Array | undefined
     for (let i = 0; i < r; i++) {
       const node = primaries[i]!
       const cache = caches[node]
       if (cache === undefined || !cache.enabled || !this.isHealthy(node)) return undefined
-      const b = cache.get(hash, key)
-      if (b === undefined || (bytes !== undefined && !bytes.equals(b))) return undefined
-      bytes = b
+      if (bytes === undefined) {
+        bytes = cache.get(hash, key)
+        if (bytes === undefined) return undefined
+      } else if (!cache.holdsObject(hash, key, bytes)) return undefined
     }
-    try {
-      return decodeObject(bytes!)
-    } catch {
-      return undefined // the quorum round reports what the replicas hold
-    }
+    this.counters.gets++
+    this.counters.cacheHits++
+    return bytes
   }
 
   /** selectTargets' targets for a read (a get uses no spares); shared while every primary is healthy. */
