@@ -4,6 +4,7 @@
 
 import { KvError } from '../errors'
 import { readCacheHitsPerTurnMax } from '../constants'
+import { TurnClock } from '../util/clock'
 import {
   checkDeleteRequest, checkGetRequest, checkSetRequest, decodeObject, encodeContext, readResult,
   type ConflictPolicy, type DvvObject, type GetRequest, type RequestDefaults, type SetRequest, type Context,
@@ -72,6 +73,8 @@ export class Database {
   /** Read-cache answers given in this event-loop turn, and those held for the next (readCacheHitsPerTurnMax). */
   private hitsThisTurn = 0
   private heldHits: (() => void)[] = []
+  /** Wall time for the TTL checks of cache answers, read once per turn. */
+  private readonly turnNow: TurnClock
 
   constructor(
     private readonly router: Router,
@@ -80,7 +83,9 @@ export class Database {
     private readonly nowMs: () => number,
     readonly admin: Admin,
     private readonly shutdown: () => Promise<void>,
-  ) {}
+  ) {
+    this.turnNow = new TurnClock(nowMs)
+  }
 
   private checkOpen(): void {
     if (this.closing !== undefined) throw new KvError('KV_CLOSED', 'the database is closed')
@@ -134,7 +139,7 @@ export class Database {
         // bytes no replica would send: the quorum round below answers (and reports) instead
       }
       if (object !== undefined) {
-        const answer = this.answer(req.key, object)
+        const answer = this.answer(req.key, object, this.turnNow.now())
         if (this.hitsThisTurn === 0) setImmediate(this.nextTurn)
         if (++this.hitsThisTurn <= readCacheHitsPerTurnMax) return Promise.resolve(answer)
         return new Promise((resolve) => this.heldHits.push(() => resolve(answer)))
@@ -161,8 +166,8 @@ export class Database {
   }
 
   /** What a get returns for the merged (or cached) object. */
-  private answer(key: Buffer, object: DvvObject | undefined): GetResult | undefined {
-    const r = readResult(object, this.policy, this.nowMs())
+  private answer(key: Buffer, object: DvvObject | undefined, nowMs = this.nowMs()): GetResult | undefined {
+    const r = readResult(object, this.policy, nowMs)
     return r === undefined ? undefined : new ReadAnswer(key, r.value, r.siblings, r.context)
   }
 

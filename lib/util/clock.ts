@@ -21,6 +21,28 @@ export const systemClock: Clock = {
   },
 }
 
+/**
+ * A reading of `read` taken at most once per event-loop turn (the next setImmediate forgets
+ * it): for paths that answer thousands of requests per turn and can take time a few ms stale.
+ */
+export class TurnClock {
+  private value = NaN
+
+  constructor(private readonly read: () => number) {}
+
+  now(): number {
+    if (this.value !== this.value) {
+      this.value = this.read()
+      setImmediate(this.forget)
+    }
+    return this.value
+  }
+
+  private readonly forget = (): void => {
+    this.value = NaN
+  }
+}
+
 /** A clock moved by hand: for tests of TTL, deadlines and throttles. */
 export class ManualClock implements Clock {
   private now: number

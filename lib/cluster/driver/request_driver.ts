@@ -6,7 +6,7 @@
 
 import type { KvError } from '../../errors'
 import type { Transport } from '../../transport'
-import type { Clock, TimerHandle } from '../../util/clock'
+import { TurnClock, type Clock, type TimerHandle } from '../../util/clock'
 import { PutMachine, type PutEffect } from '../coordinator/put_machine'
 import { GetMachine, type GetEffect } from '../coordinator/get_machine'
 import { GetCoalescer, getGroupKey } from '../coordinator/get_coalescer'
@@ -139,10 +139,13 @@ export class RequestDriver {
 
   /** Some node has a read cache (§9.8). */
   private readonly caching: boolean
+  /** The health checks of cache reads take the monotonic time once per turn. */
+  private readonly turnClock: TurnClock
 
   constructor(private readonly o: DriverOptions, table: PreferenceTable) {
     this.table = table
     this.caching = o.readCaches?.some((c) => c !== undefined) ?? false
+    this.turnClock = new TurnClock(() => o.clock.monotonicMs())
     this.outbox = new ReplicaOutbox(o.transport, this.answer)
   }
 
@@ -310,10 +313,11 @@ export class RequestDriver {
     const { primaries } = this.table.entry(this.table.partitionOfHash(hash))
     if (primaries.length < r) return undefined
     let bytes: Uint8Array | undefined
+    const now = this.turnClock.now()
     for (let i = 0; i < r; i++) {
       const node = primaries[i]!
       const cache = caches[node]
-      if (cache === undefined || !cache.enabled || !this.isHealthy(node)) return undefined
+      if (cache === undefined || !cache.enabled || !this.o.transport.isUp(node) || !this.o.detector.isHealthy(node, now)) return undefined
       if (bytes === undefined) {
         bytes = cache.get(hash, key)
         if (bytes === undefined) return undefined
