@@ -172,6 +172,8 @@ export const coalescedGetWaitersMax = 1_024
 /** Vnode requests to one node that travel as one BATCH message, and its size (§9.7). */
 export const replicaBatchItemsMax = 128
 export const replicaBatchBytesMax = 64 * KiB
+/** A batch answer stops taking items past this; the rest are sent again one by one (§9.7). */
+export const replicaBatchReplyBytesMax = 4 * MiB
 /** Embedded mode: each node's shared read cache, and its slot size (§9.8). */
 export const readCacheBytesDefault = 32 * MiB
 export const readCacheBytesMax = 1024 * MiB
@@ -181,6 +183,12 @@ export const readCacheSlotBytes = 256
  * next turn, so that a caller looping on cached gets still lets replies and timers in.
  */
 export const readCacheHitsPerTurnMax = 1024
+/**
+ * Every this many read-cache answers, the caller also runs the get's full quorum round in the
+ * background (answer dropped): it reads every replica and repairs those a cache answer did
+ * not read (§9.8), as Cassandra's read-repair chance did.
+ */
+export const readCacheRepairEvery = 64
 /** Hints held by one node, in bytes of hint records, and the oldest hint kept (§6). */
 export const hintBytesMax = 256 * MiB
 export const hintAgeMsMax = 3 * 3600_000
@@ -203,6 +211,7 @@ assert(objectBytesMax + keyBytesMax + 1 * KiB < batchBytesMax, 'an object (or a 
 assert(objectBytesMax <= hintBytesMax, 'a maximal object can be hinted')
 assert(Number.isInteger(Math.log2(readCacheSlotBytes)) && readCacheBytesDefault <= readCacheBytesMax, 'read cache slots are a power of two; default within bounds')
 assert(replicaBatchItemsMax >= 1 && replicaBatchBytesMax <= mailboxRingBytesDefault / 2, 'a replica batch fits a default mailbox ring')
+assert(replicaBatchReplyBytesMax + 64 * KiB < messageBytesMax, 'a batch answer fits a message')
 assert(replicaTimeoutMsDefault < requestTimeoutMsDefault && requestTimeoutMsDefault <= requestTimeoutMsMax, 'timeouts nest')
 assert(hintRetryBackoffMsMin <= hintRetryBackoffMsMax && hintReplayBurstBytes <= hintReplayBytesPerSec, 'hint replay limits are ordered')
 assert(siblingsMax >= 1 && versionVectorEntriesMax >= nodesMax, 'a version vector holds an entry per node')

@@ -5,7 +5,7 @@
 import os from 'node:os'
 import { readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax } from '../constants'
 import { invalidArgument } from '../errors'
-import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../cluster'
+import { checkReadCacheBytes, resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../cluster'
 
 export type Coordination = 'client' | 'actor'
 
@@ -62,8 +62,6 @@ export function resolveOpenOptions(input: unknown): ResolvedOpenOptions {
   if (bytesMax !== undefined) hints.bytesMax = bytesMax
   if (ageMsMax !== undefined) hints.ageMsMax = ageMsMax
   if (replayBytesPerSec !== undefined) hints.replayBytesPerSec = replayBytesPerSec
-  const rc = o['readCacheBytes'] ?? readCacheBytesDefault
-  if (typeof rc !== 'number' || !Number.isInteger(rc) || rc < 0) throw invalidArgument('readCacheBytes must be 0 or a positive integer', { readCacheBytes: rc })
-  // (createReadCache checks the bounds when open() makes the buffers.)
+  const rc = checkReadCacheBytes(o['readCacheBytes'] ?? readCacheBytesDefault)
   return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0 }
 }

@@ -56,6 +56,7 @@ export async function ringwoodSystem(dir: string, n: 1 | 3, readCacheBytes?: num
     // then KV_TOO_MANY_SIBLINGS): last-write-wins makes an update replace the value, as in
     // every peer.
     conflict: 'lww',
+    ...(process.env['BENCH_COORDINATION'] === 'actor' ? { coordination: 'actor' as const } : {}),
     // Each node's shared read cache: the job's, else BENCH_READ_CACHE_MB, else open()'s default.
     ...(readCacheBytes !== undefined ? { readCacheBytes } : envCache !== undefined ? { readCacheBytes: Number(envCache) * 1024 * 1024 } : {}),
   })

@@ -206,9 +206,9 @@ t.test('the outbox: one batch per node per run, caps, and whole-batch failures r
   tt.equal(tr.requests.length, 0, 'nothing leaves during the run')
   await Promise.resolve()
   tt.same(tr.requests.map((r) => [r.to, r.actor, r.type, readAll(r.payload, true).length, r.timeoutMs]), [
-    [1, VNODE_BATCH_ACTOR, BatchType.BATCH, 2, 200],
+    [1, VNODE_BATCH_ACTOR, BatchType.BATCH, 2, 500],
     [2, VNODE_BATCH_ACTOR, BatchType.BATCH, 1, 300],
-  ], 'one batch per node; its timeout is the smallest item budget')
+  ], 'one batch per node; its timeout is the largest item budget')
   const [b1, b2] = tr.requests
   const w = new BatchReplyWriter(2)
   w.setObject(0, Buffer.from([5]))
@@ -247,4 +247,35 @@ t.test('the outbox: one batch per node per run, caps, and whole-batch failures r
   tt.same(answers, [], 'a send that throws is answered later, not inside the flush')
   await new Promise((r) => setImmediate(r))
   tt.same(answers.map((a) => [a.a, a.err]), [['d', 'KV_UNAVAILABLE']])
+})
+
+t.test('an answer past the batch reply cap is RETRY_ALONE; a batch of one is never refused', async (tt) => {
+  const w = new BatchReplyWriter(3, 100)
+  w.setObject(0, Buffer.alloc(60))
+  w.setObject(1, Buffer.alloc(60)) // past 100 bytes
+  w.set(2, ItemStatus.OK, Buffer.from([1]))
+  tt.same(readAll(w.encode(), false).map((i) => i.kind), [ItemStatus.OK, ItemStatus.RETRY_ALONE, ItemStatus.OK])
+  const one = new BatchReplyWriter(1, 10)
+  one.setObject(0, Buffer.alloc(60))
+  tt.same(readAll(one.encode(), false).map((i) => i.kind), [ItemStatus.OK])
+
+  // The outbox sends such an item again by itself and answers it from that batch.
+  const tr = new DirectTransport()
+  const answers: string[] = []
+  const ob = new ReplicaOutbox<string, number>(tr, (_node, a, _b, err, resp) => answers.push(`${a}:${err?.code ?? resp?.length}`))
+  ob.addKeyed(1, 'small', 0, 100, VnodeType.READ, 0, 0, Buffer.from('s'), undefined)
+  ob.addKeyed(1, 'large', 0, 100, VnodeType.READ, 0, 0, Buffer.from('l'), undefined)
+  await Promise.resolve()
+  const first = new BatchReplyWriter(2, 100)
+  first.setObject(0, Buffer.alloc(10))
+  first.setObject(1, Buffer.alloc(200))
+  const resp = (buf: Buffer): IncomingMessage => ({ bytes: buf, offset: 0, length: buf.length }) as unknown as IncomingMessage
+  tr.requests[0]!.cb(undefined, resp(first.encode()))
+  tt.same(answers, ['small:11'], 'the small answer is given; the large request went out again')
+  tt.equal(tr.requests.length, 2)
+  tt.same(readAll(tr.requests[1]!.payload, true).map((i) => i.payload), [encodeKeyed(0, Buffer.from('l'), undefined)], 'alone')
+  const second = new BatchReplyWriter(1, 100)
+  second.setObject(0, Buffer.alloc(200))
+  tr.requests[1]!.cb(undefined, resp(second.encode()))
+  tt.same(answers, ['small:11', 'large:201'])
 })

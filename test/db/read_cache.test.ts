@@ -88,3 +88,19 @@ t.test('a caller looping on cached gets still lets timers and replies in', async
   }
   tt.ok(fired, `a timer fired while the loop awaited cached gets (after ${loops} gets)`)
 })
+
+t.test('batches: large objects are answered one by one; a short timeout fails only its own get', async (tt) => {
+  const db = await testCluster(tt, { nodes: 1, replicas: 1, readQuorum: 1, writeQuorum: 1, partitions: 8 })
+  const big = (c: number): Buffer => Buffer.alloc(11 * 1024 * 1024, c)
+  await Promise.all([db.set('b1', big(1)), db.set('b2', big(2)), db.set('b3', big(3))])
+  const got = await Promise.all([db.get('b1'), db.get('b2'), db.get('b3'), db.set('b4', big(4)).then(() => db.get('b4'))])
+  tt.same(got.map((g) => g?.value[0]), [1, 2, 3, 4], 'three 11 MiB reads in one batch (33 MiB of answers: more than one message holds) and a write beside them')
+  tt.same(got.map((g) => g?.value.length), [11, 11, 11, 11].map((m) => m * 1024 * 1024))
+  tt.same(db.admin.nodes().map((n) => n.generation), [1], 'no node crashed')
+  const sets = Array.from({ length: 49 }, (_, i) => db.set(`s${i}`, 'v'))
+  const quick = db.get('s0', { timeoutMs: 1 }).then(() => 'ok', (e: { code?: string }) => e.code)
+  const results = await Promise.allSettled(sets)
+  tt.equal(results.filter((r) => r.status === 'rejected').length, 0, 'the writes batched with a 1 ms get all succeed')
+  tt.ok(['ok', 'KV_TIMEOUT'].includes((await quick)!), 'the get itself answered or timed out')
+  tt.equal((await db.get('s48'))?.value.toString(), 'v', 'and the node is not suspected afterwards')
+})

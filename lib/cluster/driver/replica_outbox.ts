@@ -3,7 +3,11 @@
 // a microtask (or as soon as the batch is full). Each item carries two tags (the driver's run
 // and reply decoder, kept in parallel arrays: nothing is allocated per item) and is answered
 // exactly once through `answer`: with its response payload (a view, valid during the call) or
-// with an error (the item's own, or the whole batch's: timeout, node down, overloaded).
+// with an error (the item's own, or the whole batch's: timeout, node down, overloaded; only
+// the first item of a failed batch has `first` set, so that the batch counts once against
+// its node). An item the node could not fit in the batch's answer is sent again by itself.
+// The runtime request's timeout is the largest item budget: a short budget (a get with a
+// small timeoutMs) must not fail the others; each run enforces its own deadline.
 
 import { KvError, decodeErrorPayload } from '../../errors'
 import { replicaBatchBytesMax, replicaBatchItemsMax } from '../../constants'
@@ -11,13 +15,13 @@ import type { IncomingMessage, Transport } from '../../transport'
 import { BatchType, VNODE_BATCH_ACTOR } from '../wire/actors'
 import { BatchItems, BatchReader, ItemStatus } from '../wire/batch_wire'
 
-export type ItemAnswer<A, B> = (node: number, a: A, b: B, err: KvError | undefined, response: Buffer | undefined) => void
+export type ItemAnswer<A, B> = (node: number, a: A, b: B, err: KvError | undefined, response: Buffer | undefined, first: boolean) => void
 
 class OpenBatch<A, B> {
   readonly items = new BatchItems()
   readonly as: A[] = []
   readonly bs: B[] = []
-  timeoutMs = Infinity
+  timeoutMs = 0
 
   constructor(readonly node: number) {}
 }
@@ -28,7 +32,7 @@ export class ReplicaOutbox<A, B> {
   private readonly dirty: OpenBatch<A, B>[] = []
   private flushScheduled = false
   /** Batches sent and items in them, since the start. */
-  readonly counters = { batches: 0, items: 0 }
+  readonly counters = { batches: 0, items: 0, resent: 0 }
 
   constructor(
     private readonly transport: Transport,
@@ -81,7 +85,7 @@ export class ReplicaOutbox<A, B> {
   private added(batch: OpenBatch<A, B>, a: A, b: B, timeoutMs: number): void {
     batch.as.push(a)
     batch.bs.push(b)
-    if (timeoutMs < batch.timeoutMs) batch.timeoutMs = timeoutMs
+    if (timeoutMs > batch.timeoutMs) batch.timeoutMs = timeoutMs
   }
 
   private send(batch: OpenBatch<A, B>): void {
@@ -109,13 +113,38 @@ export class ReplicaOutbox<A, B> {
     }
     reader.reset(buf, false)
     const node = batch.node
+    let thrown: unknown
     for (let i = 0; reader.next(); i++) {
-      if (reader.kind === ItemStatus.OK) this.answer(node, batch.as[i]!, batch.bs[i]!, undefined, reader.payload())
-      else this.answer(node, batch.as[i]!, batch.bs[i]!, decodeErrorPayload(buf, reader.start, reader.end - reader.start, { node }), undefined)
+      // One answer that throws (a bug) must not leave the others unanswered; it is rethrown after.
+      try {
+        if (reader.kind === ItemStatus.OK) this.answer(node, batch.as[i]!, batch.bs[i]!, undefined, reader.payload(), false)
+        else if (reader.kind === ItemStatus.RETRY_ALONE) this.sendAlone(batch, i)
+        else this.answer(node, batch.as[i]!, batch.bs[i]!, decodeErrorPayload(buf, reader.start, reader.end - reader.start, { node }), undefined, false)
+      } catch (e) {
+        thrown ??= e
+      }
     }
+    if (thrown !== undefined) throw thrown
+  }
+
+  /** Item i of `batch` again, in a batch of its own (its answer did not fit the batch's). */
+  private sendAlone(batch: OpenBatch<A, B>, i: number): void {
+    const alone = new OpenBatch<A, B>(batch.node)
+    alone.items.addFrom(batch.items, i)
+    this.added(alone, batch.as[i]!, batch.bs[i]!, batch.timeoutMs)
+    this.counters.resent++
+    this.send(alone)
   }
 
   private failAll(batch: OpenBatch<A, B>, err: KvError): void {
-    for (let i = 0; i < batch.as.length; i++) this.answer(batch.node, batch.as[i]!, batch.bs[i]!, err, undefined)
+    let thrown: unknown
+    for (let i = 0; i < batch.as.length; i++) {
+      try {
+        this.answer(batch.node, batch.as[i]!, batch.bs[i]!, err, undefined, i === 0)
+      } catch (e) {
+        thrown ??= e
+      }
+    }
+    if (thrown !== undefined) throw thrown
   }
 }

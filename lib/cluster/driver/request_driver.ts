@@ -24,6 +24,7 @@ import { decodeObjectReply, decodeWriteReply, encodeKeyed, encodeWrite, type Wir
 import { ReplicaOutbox } from './replica_outbox'
 import type { RowCache } from '../cache/row_cache'
 import { ringHash } from '../ring/partition'
+import { readCacheRepairEvery } from '../../constants'
 
 /** A put's answer: the client's new context, §4.4 encoding. */
 export type PutCallback = (err: KvError | undefined, context: Buffer | undefined) => void
@@ -48,6 +49,8 @@ export interface DriverStats {
   getRounds: number
   /** Gets answered from the read caches (§9.8), without a message. */
   cacheHits: number
+  /** Background quorum rounds started after cache answers (readCacheRepairEvery, §9.8). */
+  cacheRepairRounds: number
   repairsSent: number
   timeouts: number
   unavailable: number
@@ -73,6 +76,8 @@ const readAnswer: ReplyDecoder = (resp, node, run) => {
   const b = decodeObjectReply(resp)
   return { type: 'reply', node, ok: true, object: b === undefined ? undefined : (run as GetRound).decodeShared(b) }
 }
+
+const ignoreAnswer: GetCallback = () => undefined
 
 /** A REPLICATE's answer: an acknowledgement. */
 const replicated: ReplyDecoder = (_resp, node) => ({ type: 'reply', node, ok: true })
@@ -131,7 +136,7 @@ export class RequestDriver {
   private batchNowMs: number | undefined
   /** Per partition of `table`: its primaries as read targets (what selectTargets gives when all are healthy). */
   private primaryTargets: (readonly Target[] | undefined)[] = []
-  readonly counters = { puts: 0, gets: 0, getRounds: 0, cacheHits: 0, repairsSent: 0, timeouts: 0, unavailable: 0 }
+  readonly counters = { puts: 0, gets: 0, getRounds: 0, cacheHits: 0, cacheRepairRounds: 0, repairsSent: 0, timeouts: 0, unavailable: 0 }
   private readonly isHealthy = (node: number): boolean => {
     if (node === this.o.transport.self) return true
     return this.o.transport.isUp(node) && this.o.detector.isHealthy(node, this.batchNowMs ?? this.o.clock.monotonicMs())
@@ -268,6 +273,11 @@ export class RequestDriver {
   /** A get with R = r. Gets of one key and R in one synchronous run share a round (§5.6). */
   get(key: Buffer, r: number, timeoutMs: number, cb: GetCallback): void {
     this.counters.gets++
+    this.round(key, r, timeoutMs, cb)
+  }
+
+  /** Joins `cb` to the quorum round of (key, r) that starts at the end of this run. */
+  private round(key: Buffer, r: number, timeoutMs: number, cb: GetCallback): void {
     this.coalescer.add(getGroupKey(key, r), { cb, key, r, timeoutMs })
     if (!this.roundsScheduled) {
       this.roundsScheduled = true
@@ -324,7 +334,11 @@ export class RequestDriver {
       } else if (!cache.holdsObject(hash, key, bytes)) return undefined
     }
     this.counters.gets++
-    this.counters.cacheHits++
+    if (++this.counters.cacheHits % readCacheRepairEvery === 0) {
+      // A background round over every replica, so that the ones cache answers skip are repaired too.
+      this.counters.cacheRepairRounds++
+      this.round(key, r, this.o.replicaTimeoutMs, ignoreAnswer)
+    }
     return bytes
   }
 
@@ -400,12 +414,13 @@ export class RequestDriver {
   }
 
   /** The outbox's answer to one replica request. `ok` returns undefined when it passed the answer on to a further request. */
-  private readonly answer = (node: number, run: Run, ok: ReplyDecoder, err: KvError | undefined, resp: Buffer | undefined): void => {
+  private readonly answer = (node: number, run: Run, ok: ReplyDecoder, err: KvError | undefined, resp: Buffer | undefined, first: boolean): void => {
     this.inFlight[node] = (this.inFlight[node] ?? 1) - 1
     let input: CoordinatorInput | undefined
     if (err !== undefined) {
       if (err.code === 'KV_TIMEOUT') {
-        this.o.detector.replicaTimeout(node, this.o.clock.monotonicMs())
+        // A batch that timed out counts once against its node, however many requests it carried.
+        if (first) this.o.detector.replicaTimeout(node, this.o.clock.monotonicMs())
         input = { type: 'replicaTimeout', node }
       } else {
         input = { type: 'reply', node, ok: false, error: err }

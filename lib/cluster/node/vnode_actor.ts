@@ -5,6 +5,7 @@
 // answer through a ReplyTarget.
 
 import { KvError, encodeErrorPayload } from '../../errors'
+import { replicaBatchReplyBytesMax } from '../../constants'
 import type { IncomingMessage, ReplyTarget, Transport } from '../../transport'
 import { BatchType, VNODE_BATCH_ACTOR, vnodeActor, VnodeType } from '../wire/actors'
 import { BatchReader, BatchReplyWriter, ItemStatus, isBatchItemType } from '../wire/batch_wire'
@@ -48,12 +49,14 @@ function serve(store: VnodeStore, hints: HintStore, partition: number, type: num
   const settle = (p: Promise<unknown>, ok: () => Uint8Array): void => {
     p.then(() => answers.ok(i, ok()), (err: unknown) => answers.error(i, asKvError(err)))
   }
+  // The answers are given outside the try: an answer that fails to go out must not be answered twice.
+  let read: Uint8Array | undefined
   try {
     switch (type) {
       case VnodeType.READ: {
         const k = decodeKeyed(payload)
-        answers.object(i, k.hintFor === 0 ? store.read(partition, k.key) : hints.read(k.hintFor, k.key))
-        return
+        read = k.hintFor === 0 ? store.read(partition, k.key) : hints.read(k.hintFor, k.key)
+        break
       }
       case VnodeType.WRITE: {
         const w = decodeWrite(payload, false)
@@ -76,7 +79,18 @@ function serve(store: VnodeStore, hints: HintStore, partition: number, type: num
     }
   } catch (err) {
     if (!(err instanceof KvError)) throw err // a programmer error crashes the node (STYLE.md 5)
-    answers.error(i, err)
+    return answers.error(i, err)
+  }
+  answers.object(i, read)
+}
+
+/** Sends a reply; one that cannot go out (too large, requester gone) becomes an error reply. */
+function replySafely(t: Transport, target: ReplyTarget, payload: Uint8Array): void {
+  try {
+    t.reply(target, payload)
+  } catch (err) {
+    if (!(err instanceof KvError)) throw err
+    t.replyError(target, err)
   }
 }
 
@@ -88,11 +102,11 @@ class ReplyAnswers implements Answers {
   ) {}
 
   ok(_i: number, payload: Uint8Array): void {
-    this.t.reply(this.target, payload)
+    replySafely(this.t, this.target, payload)
   }
 
   object(_i: number, object: Uint8Array | undefined): void {
-    this.t.reply(this.target, encodeObjectReply(object))
+    replySafely(this.t, this.target, encodeObjectReply(object))
   }
 
   error(_i: number, err: KvError): void {
@@ -110,7 +124,7 @@ class BatchAnswers implements Answers {
     private readonly target: ReplyTarget,
     count: number,
   ) {
-    this.writer = new BatchReplyWriter(count)
+    this.writer = new BatchReplyWriter(count, replicaBatchReplyBytesMax)
     this.pending = count
   }
 
@@ -130,7 +144,7 @@ class BatchAnswers implements Answers {
   }
 
   private settled(): void {
-    if (--this.pending === 0) this.t.reply(this.target, this.writer.encode())
+    if (--this.pending === 0) replySafely(this.t, this.target, this.writer.encode())
   }
 }
 

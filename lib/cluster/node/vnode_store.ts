@@ -6,7 +6,8 @@
 // write back (a write stall): the overlay keeps an object from the moment it is written until
 // the engine has it, so two writes of one key never read the same base (a dot is never reused).
 // The shared read cache (§9.8), when given, holds for a key either nothing or exactly what a
-// read would answer: every store updates it synchronously, a failed store empties it.
+// read would answer: every store updates it synchronously, a failed store empties it, and a
+// read publishes what it found only while no write of the key is in flight.
 
 import type { Engine } from '../../storage'
 import { applyClientWrite, mergeObjects, type ConflictPolicy } from '../versioning/conflict_policy'
@@ -28,6 +29,8 @@ export interface VnodeCounters {
 
 export class VnodeStore {
   private readonly overlay = new Map<string, Buffer>()
+  /** Writes in flight to the engine, by key (latin1 of the storage key). */
+  private readonly writing = new Map<string, number>()
   readonly counters: VnodeCounters = { writes: 0, replicas: 0, reads: 0, repairs: 0, handoffs: 0 }
 
   constructor(
@@ -49,28 +52,32 @@ export class VnodeStore {
   private store(skey: Buffer, key: Uint8Array, bytes: Buffer): Promise<void> {
     const k = skey.toString('latin1')
     this.overlay.set(k, bytes)
+    this.writing.set(k, (this.writing.get(k) ?? 0) + 1)
     const cache = this.cache
     const hash = cache === undefined ? 0 : ringHash(key)
     cache?.put(hash, key, bytes)
-    return this.engine.put(skey, bytes).then(
-      () => {
-        if (this.overlay.get(k) === bytes) this.overlay.delete(k)
-      },
-      (err: unknown) => {
-        if (this.overlay.get(k) === bytes) {
-          this.overlay.delete(k)
-          cache?.remove(hash, key)
-        }
-        throw err
-      },
-    )
+    const settled = (): void => {
+      if (this.overlay.get(k) === bytes) this.overlay.delete(k)
+      const n = this.writing.get(k)! - 1
+      if (n === 0) this.writing.delete(k)
+      else this.writing.set(k, n)
+    }
+    return this.engine.put(skey, bytes).then(settled, (err: unknown) => {
+      settled()
+      // Whatever the cache holds for the key may now be ahead of the engine: forget it.
+      cache?.remove(hash, key)
+      throw err
+    })
   }
 
   /** The stored object bytes (§4.2), or undefined. Publishes what it found in the read cache. */
   read(partition: number, key: Uint8Array): Buffer | undefined {
     this.counters.reads++
-    const bytes = this.readStored(dataKey(partition, key))
-    if (bytes !== undefined && this.cache !== undefined) this.cache.put(ringHash(key), key, bytes)
+    const skey = dataKey(partition, key)
+    const bytes = this.readStored(skey)
+    if (bytes !== undefined && this.cache !== undefined && (this.writing.size === 0 || !this.writing.has(skey.toString('latin1')))) {
+      this.cache.put(ringHash(key), key, bytes)
+    }
     return bytes
   }
 

@@ -9,8 +9,8 @@ import { readVarint, varintEnd, varintLength, writeVarint } from '../../util/var
 import { checkVersion } from './replica_wire'
 import { VnodeType, wireVersion } from './actors'
 
-/** Item answer status (§9.7). */
-export const ItemStatus = { OK: 0, ERROR: 1 } as const
+/** Item answer status (§9.7). RETRY_ALONE: the answer did not fit this batch's; send the request by itself. */
+export const ItemStatus = { OK: 0, ERROR: 1, RETRY_ALONE: 2 } as const
 
 function fail(what: string): never {
   throw new KvError('KV_CORRUPTION', `malformed ${what}`)
@@ -53,6 +53,13 @@ export class BatchItems {
   addRaw(type: number, partition: number, payload: Uint8Array): void {
     this.push(type, partition, -1, undefined, payload)
     this.bytes += BatchItems.rawBytes(partition, payload)
+  }
+
+  /** Item `i` of `from`, added here (to send it again by itself). */
+  addFrom(from: BatchItems, i: number): void {
+    const key = from.keys[i]
+    if (key === undefined) this.addRaw(from.types[i]!, from.partitions[i]!, from.bodies[i]!)
+    else this.addKeyed(from.types[i]!, from.partitions[i]!, from.hintFors[i]!, key, from.bodies[i])
   }
 
   private push(type: number, partition: number, hintFor: number, key: Buffer | undefined, body: Uint8Array | undefined): void {
@@ -135,7 +142,7 @@ export class BatchReader {
     if (this.request) {
       this.partition = readVarint(buf, this.pos)
       this.pos = varintEnd.offset
-    } else if (this.kind !== ItemStatus.OK && this.kind !== ItemStatus.ERROR) fail(`batch: unknown item status ${this.kind}`)
+    } else if (this.kind !== ItemStatus.OK && this.kind !== ItemStatus.ERROR && this.kind !== ItemStatus.RETRY_ALONE) fail(`batch: unknown item status ${this.kind}`)
     const length = readVarint(buf, this.pos)
     this.start = varintEnd.offset
     this.end = this.start + length
@@ -157,31 +164,46 @@ export function isBatchItemType(type: number): boolean {
 
 const empty = new Uint8Array(0)
 /** Internal status of an item set by setObject (written as OK). */
-const objectAnswer = 2
+const objectAnswer = 0xff
 
-/** Builds a BATCH response; each item is set once, in any order. */
+/**
+ * Builds a BATCH response; each item is set once, in any order. Past `bytesMax` (and when the
+ * batch has more than one item) an answer is replaced by RETRY_ALONE: the requester sends that
+ * request again by itself, whose answer is then never refused.
+ */
 export class BatchReplyWriter {
   private readonly statuses: number[] = []
   private readonly payloads: Uint8Array[] = []
   private bytes = 1 + 4
 
-  constructor(readonly count: number) {
+  constructor(
+    readonly count: number,
+    private readonly bytesMax = Infinity,
+  ) {
     this.statuses.length = count
     this.payloads.length = count
   }
 
+  private fits(itemBytes: number): boolean {
+    return this.count === 1 || this.bytes + itemBytes <= this.bytesMax
+  }
+
   set(index: number, status: number, payload: Uint8Array): void {
+    const itemBytes = 1 + varintLength(payload.length) + payload.length
+    if (status !== ItemStatus.RETRY_ALONE && !this.fits(itemBytes)) return this.set(index, ItemStatus.RETRY_ALONE, empty)
     this.statuses[index] = status
     this.payloads[index] = payload
-    this.bytes += 1 + varintLength(payload.length) + payload.length
+    this.bytes += itemBytes
   }
 
   /** A READ's answer without building its §9.2 payload first: `u8 1, object (empty: none)`. */
   setObject(index: number, object: Uint8Array | undefined): void {
     const body = object ?? empty
+    const itemBytes = 1 + varintLength(1 + body.length) + 1 + body.length
+    if (!this.fits(itemBytes)) return this.set(index, ItemStatus.RETRY_ALONE, empty)
     this.statuses[index] = objectAnswer
     this.payloads[index] = body
-    this.bytes += 1 + varintLength(1 + body.length) + 1 + body.length
+    this.bytes += itemBytes
   }
 
   encode(): Buffer {
