@@ -6,7 +6,7 @@
 
 import type { KvError } from '../../errors'
 import type { Transport } from '../../transport'
-import { TurnClock, type Clock, type TimerHandle } from '../../util/clock'
+import type { Clock, TimerHandle } from '../../util/clock'
 import { PutMachine, type PutEffect } from '../coordinator/put_machine'
 import { GetMachine, type GetEffect } from '../coordinator/get_machine'
 import { GetCoalescer, getGroupKey } from '../coordinator/get_coalescer'
@@ -23,8 +23,8 @@ import { vnodeActor, VnodeType } from '../wire/actors'
 import { decodeObjectReply, decodeWriteReply, encodeKeyed, encodeWrite, type WireWrite } from '../wire/replica_wire'
 import { ReplicaOutbox } from './replica_outbox'
 import type { RowCache } from '../cache/row_cache'
-import { ringHash } from '../ring/partition'
 import { readCacheRepairEvery } from '../../constants'
+import { CacheReader } from './cache_reader'
 
 /** A put's answer: the client's new context, §4.4 encoding. */
 export type PutCallback = (err: KvError | undefined, context: Buffer | undefined) => void
@@ -142,15 +142,13 @@ export class RequestDriver {
     return this.o.transport.isUp(node) && this.o.detector.isHealthy(node, this.batchNowMs ?? this.o.clock.monotonicMs())
   }
 
-  /** Some node has a read cache (§9.8). */
-  private readonly caching: boolean
-  /** The health checks of cache reads take the monotonic time once per turn. */
-  private readonly turnClock: TurnClock
+  /** The read caches (§9.8), when some node has one. */
+  private readonly caches: CacheReader | undefined
 
   constructor(private readonly o: DriverOptions, table: PreferenceTable) {
     this.table = table
-    this.caching = o.readCaches?.some((c) => c !== undefined) ?? false
-    this.turnClock = new TurnClock(() => o.clock.monotonicMs())
+    const caching = o.readCaches?.some((c) => c !== undefined) ?? false
+    this.caches = caching ? new CacheReader(o.readCaches!, o.transport, o.detector, o.clock) : undefined
     this.outbox = new ReplicaOutbox(o.transport, this.answer)
   }
 
@@ -317,22 +315,8 @@ export class RequestDriver {
    * differ, no caches): then call get(), whose quorum round reads every replica and repairs.
    */
   cached(key: Buffer, r: number): Uint8Array | undefined {
-    if (!this.caching) return undefined
-    const caches = this.o.readCaches!
-    const hash = ringHash(key)
-    const { primaries } = this.table.entry(this.table.partitionOfHash(hash))
-    if (primaries.length < r) return undefined
-    let bytes: Uint8Array | undefined
-    const now = this.turnClock.now()
-    for (let i = 0; i < r; i++) {
-      const node = primaries[i]!
-      const cache = caches[node]
-      if (cache === undefined || !cache.enabled || !this.o.transport.isUp(node) || !this.o.detector.isHealthy(node, now)) return undefined
-      if (bytes === undefined) {
-        bytes = cache.get(hash, key)
-        if (bytes === undefined) return undefined
-      } else if (!cache.holdsObject(hash, key, bytes)) return undefined
-    }
+    const bytes = this.caches?.read(this.table, key, r)
+    if (bytes === undefined) return undefined
     this.counters.gets++
     if (++this.counters.cacheHits % readCacheRepairEvery === 0) {
       // A background round over every replica, so that the ones cache answers skip are repaired too.
