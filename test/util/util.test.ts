@@ -5,7 +5,7 @@ import { hash32 } from '../../lib/util/hash'
 import { makePrng } from '../../lib/util/prng'
 import { readU32, readU64, writeU32, writeU64, prefixSuccessor } from '../../lib/util/bytes'
 import { isKvError } from '../../lib/errors'
-import { ManualClock } from '../../lib/util/clock'
+import { ManualClock, TurnClock } from '../../lib/util/clock'
 import { catchErr } from '../support/tmp'
 
 t.test('varint round-trips up to 2^53 - 1', async (t) => {
@@ -67,4 +67,16 @@ t.test('manual clock fires timers in order', async (t) => {
   c.advance(25)
   t.same(fired, [1, 2])
   t.equal(c.nowMs(), 25)
+})
+
+t.test('TurnClock reads its clock once per event-loop turn', async (tt) => {
+  let reads = 0
+  const clock = new TurnClock(() => ++reads)
+  tt.equal(clock.now(), 1)
+  tt.equal(clock.now(), 1, 'the same turn: the same reading')
+  await Promise.resolve()
+  tt.equal(clock.now(), 1, 'a microtask is still the same turn')
+  await new Promise((r) => setImmediate(r))
+  tt.equal(clock.now(), 2, 'the next turn reads again')
+  tt.equal(reads, 2)
 })
