@@ -279,3 +279,11 @@ t.test('an answer past the batch reply cap is RETRY_ALONE; a batch of one is nev
   tr.requests[1]!.cb(undefined, resp(second.encode()))
   tt.same(answers, ['small:11', 'large:201'])
 })
+
+t.test('a WRITE answer is never refused by the reply cap (sending it again would apply it twice)', async (tt) => {
+  const w = new BatchReplyWriter(3, 100)
+  w.set(0, ItemStatus.OK, Buffer.alloc(90), false) // a WRITE's answer
+  w.set(1, ItemStatus.OK, Buffer.alloc(90), false) // another, past the cap: still answered
+  w.setObject(2, Buffer.alloc(10)) // a READ past the cap: sent again alone
+  tt.same(readAll(w.encode(), false).map((i) => [i.kind, i.payload.length]), [[ItemStatus.OK, 90], [ItemStatus.OK, 90], [ItemStatus.RETRY_ALONE, 0]])
+})

@@ -22,7 +22,8 @@ export interface VnodeHost {
 
 /** Where the answer of request `i` goes: one reply, or one item of a batch reply. */
 interface Answers {
-  ok(i: number, payload: Uint8Array): void
+  /** `repeatable`: the request may be sent again (not a WRITE: see BatchReplyWriter.set). */
+  ok(i: number, payload: Uint8Array, repeatable: boolean): void
   /** A READ's answer (stored object bytes, or none). */
   object(i: number, object: Uint8Array | undefined): void
   error(i: number, err: KvError): void
@@ -47,7 +48,7 @@ function stopped(t: Transport): KvError {
  */
 function serve(store: VnodeStore, hints: HintStore, partition: number, type: number, payload: Buffer, i: number, answers: Answers): void {
   const settle = (p: Promise<unknown>, ok: () => Uint8Array): void => {
-    p.then(() => answers.ok(i, ok()), (err: unknown) => answers.error(i, asKvError(err)))
+    p.then(() => answers.ok(i, ok(), type !== VnodeType.WRITE), (err: unknown) => answers.error(i, asKvError(err)))
   }
   // The answers are given outside the try: an answer that fails to go out must not be answered twice.
   let read: Uint8Array | undefined
@@ -128,8 +129,8 @@ class BatchAnswers implements Answers {
     this.pending = count
   }
 
-  ok(i: number, payload: Uint8Array): void {
-    this.writer.set(i, ItemStatus.OK, payload)
+  ok(i: number, payload: Uint8Array, repeatable: boolean): void {
+    this.writer.set(i, ItemStatus.OK, payload, repeatable)
     this.settled()
   }
 

@@ -168,8 +168,8 @@ const objectAnswer = 0xff
 
 /**
  * Builds a BATCH response; each item is set once, in any order. Past `bytesMax` (and when the
- * batch has more than one item) an answer is replaced by RETRY_ALONE: the requester sends that
- * request again by itself, whose answer is then never refused.
+ * batch has more than one item) the answer of a repeatable request is replaced by RETRY_ALONE:
+ * the requester sends that request again by itself, whose answer is then never refused.
  */
 export class BatchReplyWriter {
   private readonly statuses: number[] = []
@@ -188,9 +188,13 @@ export class BatchReplyWriter {
     return this.count === 1 || this.bytes + itemBytes <= this.bytesMax
   }
 
-  set(index: number, status: number, payload: Uint8Array): void {
+  /**
+   * `repeatable`: sending the request again is harmless (READ, REPLICATE: an idempotent
+   * merge). A WRITE's answer is never refused: sent again, the write would be applied twice.
+   */
+  set(index: number, status: number, payload: Uint8Array, repeatable = true): void {
     const itemBytes = 1 + varintLength(payload.length) + payload.length
-    if (status !== ItemStatus.RETRY_ALONE && !this.fits(itemBytes)) return this.set(index, ItemStatus.RETRY_ALONE, empty)
+    if (repeatable && status !== ItemStatus.RETRY_ALONE && !this.fits(itemBytes)) return this.set(index, ItemStatus.RETRY_ALONE, empty)
     this.statuses[index] = status
     this.payloads[index] = payload
     this.bytes += itemBytes
