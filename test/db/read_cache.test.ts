@@ -104,3 +104,13 @@ t.test('batches: large objects are answered one by one; a short timeout fails on
   tt.ok(['ok', 'KV_TIMEOUT'].includes((await quick)!), 'the get itself answered or timed out')
   tt.equal((await db.get('s48'))?.value.toString(), 'v', 'and the node is not suspected afterwards')
 })
+
+t.test('batches: writes whose answers (whole objects) would not fit one answer are each applied once', async (tt) => {
+  const db = await testCluster(tt, { nodes: 1, replicas: 1, readQuorum: 1, writeQuorum: 1, partitions: 8 })
+  await db.set('K', Buffer.alloc(6 * 1024 * 1024, 7))
+  // Six blind writes in one tick: one batch, each answer carrying the 6 MiB sibling (36 MiB in all).
+  const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => db.set('K', `x${i}`)))
+  tt.same(results.map((r) => r.status), Array(6).fill('fulfilled'), 'every write acknowledged')
+  const g = await db.get('K')
+  tt.equal(g?.siblings.length, 7, 'the big value and six siblings: nothing applied twice, nothing lost')
+})

@@ -118,7 +118,8 @@ export class ReplicaOutbox<A, B> {
       // One answer that throws (a bug) must not leave the others unanswered; it is rethrown after.
       try {
         if (reader.kind === ItemStatus.OK) this.answer(node, batch.as[i]!, batch.bs[i]!, undefined, reader.payload(), false)
-        else if (reader.kind === ItemStatus.RETRY_ALONE) this.sendAlone(batch, i)
+        else if (reader.kind === ItemStatus.RETRY_ALONE && batch.items.count > 1) this.sendAlone(batch, i)
+        else if (reader.kind === ItemStatus.RETRY_ALONE) this.answer(node, batch.as[i]!, batch.bs[i]!, new KvError('KV_CORRUPTION', 'a batch of one request answered "retry alone"', { node }), undefined, false)
         else this.answer(node, batch.as[i]!, batch.bs[i]!, decodeErrorPayload(buf, reader.start, reader.end - reader.start, { node }), undefined, false)
       } catch (e) {
         thrown ??= e

@@ -91,7 +91,11 @@ function replySafely(t: Transport, target: ReplyTarget, payload: Uint8Array): vo
     t.reply(target, payload)
   } catch (err) {
     if (!(err instanceof KvError)) throw err
-    t.replyError(target, err)
+    try {
+      t.replyError(target, err)
+    } catch (again) {
+      if (!(again instanceof KvError)) throw again // KV_CLOSED while the node stops: nobody to answer
+    }
   }
 }
 
@@ -140,7 +144,13 @@ class BatchAnswers implements Answers {
   }
 
   error(i: number, err: KvError): void {
-    this.writer.set(i, ItemStatus.ERROR, encodeErrorPayload(err))
+    this.writer.set(i, ItemStatus.ERROR, encodeErrorPayload(err), false)
+    this.settled()
+  }
+
+  /** Not served: the requester sends it again by itself (§9.7). */
+  retryAlone(i: number): void {
+    this.writer.set(i, ItemStatus.RETRY_ALONE, new Uint8Array(0))
     this.settled()
   }
 
@@ -195,8 +205,30 @@ function registerBatches(t: Transport, partitions: number, host: VnodeHost): voi
     if (!readsOnly) buf = owned(msg)
     const answers = new BatchAnswers(t, readsOnly ? msg : msg.replyTarget(), count)
     reader.reset(buf, true)
-    for (let i = 0; reader.next(); i++) serve(store, hints, reader.partition, reader.kind, reader.payload(), i, answers)
+    // A WRITE's answer carries the whole stored object and is never refused once applied: a
+    // WRITE whose answer could take the batch's past the cap is not served but sent back alone.
+    let writeAnswerBytes = 0
+    for (let i = 0; reader.next(); i++) {
+      if (reader.kind === VnodeType.WRITE && count > 1) {
+        const bytes = writeAnswerEstimate(store, reader.partition, reader.payload())
+        if (writeAnswerBytes + bytes > replicaBatchReplyBytesMax) {
+          answers.retryAlone(i)
+          continue
+        }
+        writeAnswerBytes += bytes
+      }
+      serve(store, hints, reader.partition, reader.kind, reader.payload(), i, answers)
+    }
   })
+}
+
+/** At least the bytes of a WRITE's answer: the stored object plus the request (value, context). */
+function writeAnswerEstimate(store: VnodeStore, partition: number, payload: Buffer): number {
+  try {
+    return store.storedBytes(partition, decodeWrite(payload, false).key) + payload.length
+  } catch {
+    return 0 // malformed: serve() answers it with its error
+  }
 }
 
 function asKvError(err: unknown): KvError {

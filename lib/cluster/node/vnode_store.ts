@@ -70,6 +70,11 @@ export class VnodeStore {
     })
   }
 
+  /** Bytes of the object stored for the key (0: none): what a WRITE's answer will at least carry. */
+  storedBytes(partition: number, key: Uint8Array): number {
+    return this.readStored(dataKey(partition, key))?.length ?? 0
+  }
+
   /** The stored object bytes (§4.2), or undefined. Publishes what it found in the read cache. */
   read(partition: number, key: Uint8Array): Buffer | undefined {
     this.counters.reads++
