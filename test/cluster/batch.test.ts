@@ -287,3 +287,15 @@ t.test('a WRITE answer is never refused by the reply cap (sending it again would
   w.setObject(2, Buffer.alloc(10)) // a READ past the cap: sent again alone
   tt.same(readAll(w.encode(), false).map((i) => [i.kind, i.payload.length]), [[ItemStatus.OK, 90], [ItemStatus.OK, 90], [ItemStatus.RETRY_ALONE, 0]])
 })
+
+t.test('a batch that times out counts once against its node', async (tt) => {
+  const tr = new DirectTransport()
+  const firsts: boolean[] = []
+  const ob = new ReplicaOutbox<string, number>(tr, (_node, _a, _b, err, _resp, first) => {
+    if (err?.code === 'KV_TIMEOUT') firsts.push(first)
+  })
+  for (let i = 0; i < 3; i++) ob.addKeyed(5, `r${i}`, 0, 100, VnodeType.READ, 0, 0, Buffer.from(`k${i}`), undefined)
+  await Promise.resolve()
+  tr.requests[0]!.cb(new KvError('KV_TIMEOUT', 'late'), undefined)
+  tt.same(firsts, [true, false, false], 'every item fails; only the first is marked to count against the node')
+})

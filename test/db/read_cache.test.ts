@@ -5,7 +5,7 @@
 
 import t from 'tap'
 import { open } from '../../lib'
-import { testCluster } from './cluster_support'
+import { sleep, strs, testCluster } from './cluster_support'
 import { tempDir, rejection } from '../support/tmp'
 
 async function hits(db: { admin: { stats(): Promise<{ client: { cacheHits: number } }> } }): Promise<number> {
@@ -113,4 +113,30 @@ t.test('batches: writes whose answers (whole objects) would not fit one answer a
   tt.same(results.map((r) => r.status), Array(6).fill('fulfilled'), 'every write acknowledged')
   const g = await db.get('K')
   tt.equal(g?.siblings.length, 7, 'the big value and six siblings: nothing applied twice, nothing lost')
+})
+
+t.test('cache answers skip the third replica; every 64th starts a background round that repairs it', async (tt) => {
+  const db = await testCluster(tt, { nodes: 3, replicas: 3, partitions: 16 })
+  const key = 'repair-me'
+  const [a, b, c] = db.admin.placement(key).primaries
+  await db.set(key, 'old', { w: 'ALL' })
+  const seen = await db.get(key)
+  await db.admin.stopNode(c!)
+  await db.set(key, 'new', { context: seen!.context }) // W=2 on a and b; with 3 nodes there is no fallback, so no hint
+  await db.admin.startNode(c!)
+  const s0 = (await db.admin.stats()).client
+  const toNext = 64 - (s0.cacheHits % 64) // cache answers until the next background round
+  for (let i = 0; i < toNext - 1; i++) tt.equal((await db.get(key))?.value.toString(), 'new')
+  const s1 = (await db.admin.stats()).client
+  tt.equal(s1.cacheHits - s0.cacheHits, toNext - 1, 'answered from the caches of the first two primaries')
+  tt.same(strs((await db.admin.replicaValues(key))[c!]), ['old'], 'the third replica is still stale: cache answers do not read it')
+  await db.get(key) // the cache answer that starts a background round
+  tt.equal((await db.admin.stats()).client.cacheRepairRounds - s0.cacheRepairRounds, 1, 'one background round')
+  let repaired = false
+  for (let i = 0; i < 100 && !repaired; i++) {
+    repaired = strs((await db.admin.replicaValues(key))[c!])?.[0] === 'new'
+    if (!repaired) await sleep(10)
+  }
+  tt.ok(repaired, 'the background round repaired the third replica')
+  tt.same([a, b].map((n) => n !== undefined), [true, true])
 })
