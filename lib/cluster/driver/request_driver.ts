@@ -374,9 +374,12 @@ export class RequestDriver {
   // ---- plumbing ----
 
 
+  /** A failed request's answer; background repair rounds (no client waiting) are not counted. */
   private failed(err: KvError, cb: (err: KvError, x: undefined) => void): void {
-    if (err.code === 'KV_TIMEOUT') this.counters.timeouts++
-    else if (err.code === 'KV_UNAVAILABLE') this.counters.unavailable++
+    if (cb !== ignoreAnswer) {
+      if (err.code === 'KV_TIMEOUT') this.counters.timeouts++
+      else if (err.code === 'KV_UNAVAILABLE') this.counters.unavailable++
+    }
     cb(err, undefined)
   }
 
