@@ -1,0 +1,59 @@
+// The vnode store's side of the read cache (PROTOCOL.md §9.8): the cache holds for a key either
+// nothing or what a read would answer, also when engine writes fail or finish out of order.
+// The engine here is a stand-in whose puts complete when the test says (the real engine's
+// ordering is tested in test/storage); only the store's bookkeeping is under test.
+
+import t from 'tap'
+import type { Engine } from '../../lib/storage'
+import { RowCache, createReadCache, decodeObject, ringHash } from '../../lib/cluster'
+import { VnodeStore } from '../../lib/cluster/node/vnode_store'
+import { ManualClock } from '../../lib/util/clock'
+import { KvError } from '../../lib/errors'
+
+class HeldEngine {
+  readonly data = new Map<string, Buffer>()
+  readonly pending: { key: Buffer; value: Buffer; resolve: () => void; reject: (e: unknown) => void }[] = []
+  getSync(key: Buffer): Buffer | undefined {
+    return this.data.get(key.toString('latin1'))
+  }
+  put(key: Buffer, value: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.pending.push({ key, value, resolve, reject }))
+  }
+  /** Completes pending put i: applied (ok) or failed. */
+  complete(i: number, ok: boolean): void {
+    const p = this.pending[i]!
+    if (ok) {
+      this.data.set(p.key.toString('latin1'), p.value)
+      p.resolve()
+    } else p.reject(new KvError('KV_IO_ERROR', 'disk full'))
+  }
+}
+
+const value = (b: Buffer | undefined): string | undefined => (b === undefined ? undefined : decodeObject(b).siblings.map((s) => s.value.toString()).join(','))
+
+t.test('a failed write empties the entry; reads do not publish while a write of the key is in flight', async (tt) => {
+  const engine = new HeldEngine()
+  const cache = new RowCache(createReadCache(64 * 1024))
+  const store = new VnodeStore(engine as unknown as Engine, { kind: 'lww' }, 1, new ManualClock(), cache)
+  const key = Buffer.from('k')
+  const hash = ringHash(key)
+  const write = (v: string): Promise<unknown> => store.write(3, { key, value: Buffer.from(v), ttlMs: undefined, context: undefined })
+
+  const x = write('X')
+  engine.complete(0, true)
+  await x
+  const a = write('A')
+  tt.equal(value(cache.get(hash, key)), 'A', 'a write publishes its object at once')
+  const b = write('B')
+  tt.equal(value(cache.get(hash, key)), 'B')
+  engine.complete(2, false) // B fails while A is still on its way
+  await b.catch(() => undefined)
+  tt.equal(cache.get(hash, key), undefined, 'a failed write empties the entry')
+  tt.equal(value(store.read(3, key)), 'X', 'the engine still holds X')
+  tt.equal(cache.get(hash, key), undefined, 'and a read while A is in flight does not publish it (A is about to replace it)')
+  engine.complete(1, true)
+  await a
+  tt.equal(cache.get(hash, key), undefined, 'A finishing publishes nothing by itself')
+  tt.equal(value(store.read(3, key)), 'A')
+  tt.equal(value(cache.get(hash, key)), 'A', 'the next read publishes what the engine holds')
+})
