@@ -5,6 +5,8 @@
 
 import t from 'tap'
 import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { Engine } from '../../lib/storage'
 import { makePrng, seedFromEnv } from '../../lib/util/prng'
@@ -83,6 +85,18 @@ for (const c of cases) {
     for (let cand = Math.max(0, n - 1); cand <= n + 8 && matched < 0; cand++) {
       const want = stateAfter(cand)
       if (want.size === got.size && [...want].every(([k, v]) => got.get(k) === v)) matched = cand
+    }
+    if (matched < 0) {
+      // Diagnostics for a failure that is rare and timing-dependent: how the contents differ
+      // from the state after the highest visible op, and a copy of the directory to inspect
+      // with `ringwood check` / `dump-wal` / `dump-sstable`.
+      const want = stateAfter(n)
+      const missing = [...want.keys()].filter((k) => !got.has(k))
+      const extra = [...got.keys()].filter((k) => !want.has(k))
+      const changed = [...got].filter(([k, v]) => want.has(k) && want.get(k) !== v).map(([k]) => k)
+      const keep = fs.mkdtempSync(path.join(os.tmpdir(), 'ringwood-crash-failure-'))
+      fs.cpSync(dir, keep, { recursive: true })
+      t.comment(`vs. the state after op ${n}: ${missing.length} missing (${missing.slice(0, 10).join(' ')}), ${extra.length} extra (${extra.slice(0, 10).join(' ')}), ${changed.length} changed (${changed.slice(0, 10).join(' ')}); directory kept in ${keep}; writer stats ${run.stats}`)
     }
     t.ok(matched >= 0, `the contents are the state after a prefix of the history (${got.size} keys, highest key ${keyOf(n - 1)})`)
     t.ok(matched > run.maxAcked, `every acknowledged op survived: prefix ${matched} covers acknowledged op ${run.maxAcked}`)
