@@ -242,7 +242,7 @@ export class Engine {
     logClosed.catch(() => undefined)
     this.imms.push({ mem: this.mem, logPaths: [log.file.path], logNumber: this.logNumber, logClosed })
     this.logNumber = this.versions.newFileNumber()
-    this.log = this.newLog(this.logNumber)
+    this.log = this.newLog(this.logNumber, logClosed)
     this.mem = this.newMemtable()
     this.background.scheduleFlush()
   }
@@ -251,14 +251,19 @@ export class Engine {
     return new Memtable({ oldestSnapshotSeq: () => this.smallestSnapshot() })
   }
 
-  /** A new log segment; its directory entry is synced first, or a power cut could lose the file. */
-  private newLog(n: number): LogWriter {
+  /**
+   * A new log segment; its directory entry is synced first, or a power cut could lose the file.
+   * `after`: the previous segment's close, which its first write waits for (a crash must leave
+   * a prefix of the history).
+   */
+  private newLog(n: number, after?: Promise<void>): LogWriter {
     const file = this.fs.openAppend(logFileName(this.dir, n), true)
     this.fs.syncDir(this.dir)
     return new LogWriter(file, {
       durability: this.options.durability,
       clock: this.options.clock,
       onFailure: (err) => this.fail(err),
+      after,
     })
   }
 

@@ -43,6 +43,12 @@ export interface LogWriterOptions {
   syncIntervalMs?: number
   /** Called once when the writer fails (also for a failed background sync in 'interval'). */
   onFailure?: (err: KvError) => void
+  /**
+   * The previous segment's close: no byte of this segment reaches its file before that
+   * settles, so a crash leaves a prefix of the history (never a later group without an
+   * earlier one that was still on its way to the previous segment).
+   */
+  after?: Promise<unknown>
 }
 
 export interface WriteOptions {
@@ -102,8 +108,10 @@ export class LogWriter {
   private failure: KvError | undefined
   private closed = false
   private readonly runBound = (): void => void this.run()
+  private after: Promise<unknown> | undefined
 
   constructor(readonly file: AppendFile, options: LogWriterOptions) {
+    this.after = options.after
     this.durability = options.durability
     this.clock = options.clock ?? systemClock
     this.syncIntervalMs = options.syncIntervalMs ?? logSyncIntervalMs
@@ -229,6 +237,11 @@ export class LogWriter {
     this.scheduled = false
     this.running = true
     try {
+      if (this.after !== undefined) {
+        const previous = this.after
+        this.after = undefined
+        await previous.catch(() => undefined) // its failure is the engine's to report
+      }
       while (this.failure === undefined && (this.len > 0 || this.syncWanted || this.group !== undefined)) {
         const group = this.group
         this.group = undefined
