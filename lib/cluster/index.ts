@@ -82,6 +82,7 @@ export { checkSetRequest, checkDeleteRequest, checkGetRequest, checkKey, checkVa
 // Drivers (§9): wire formats, the request driver shared by the caller's thread and the
 // coordinator actor. The node setup module is loaded by path (node/setup_node.ts).
 export { COORDINATOR_ACTOR, VNODE_ACTOR_BASE, vnodeActor, VnodeType, CoordinatorType } from './wire/actors'
+export { payloadCopy, payloadView } from './wire/payload'
 export { encodeWrite, decodeWrite, encodeKeyed, decodeKeyed, encodeObjectReply, decodeObjectReply, encodeGet, decodeGet, type WireWrite } from './wire/replica_wire'
 export { RequestDriver, type DriverOptions, type DriverStats, type PutCallback, type GetCallback } from './driver/request_driver'
 export type { NodeStats } from './node/cluster_node'

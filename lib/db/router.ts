@@ -5,7 +5,7 @@
 import { KvError } from '../errors'
 import type { Transport } from '../transport'
 import {
-  COORDINATOR_ACTOR, CoordinatorType, RequestDriver, decodeObject, decodeObjectReply, encodeGet, encodeWrite, selectTargets,
+  COORDINATOR_ACTOR, CoordinatorType, RequestDriver, decodeObject, decodeObjectReply, encodeGet, encodeWrite, payloadCopy, selectTargets,
   type GetCallback, type PutCallback, type WireWrite,
 } from '../cluster'
 
@@ -42,7 +42,7 @@ export class ActorRouter implements Router {
     }
     try {
       this.t.request(node, COORDINATOR_ACTOR, type, payload, (err, resp) => {
-        done(err, resp === undefined ? undefined : Buffer.from(resp.copyPayload()))
+        done(err, resp === undefined ? undefined : payloadCopy(resp))
       }, { timeoutMs })
     } catch (err) {
       queueMicrotask(() => done(err as KvError, undefined))

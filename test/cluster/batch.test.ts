@@ -17,16 +17,7 @@ import { HintStore } from '../../lib/cluster/node/hint_store'
 import { ReplicaOutbox } from '../../lib/cluster/driver/replica_outbox'
 import { decodeObject } from '../../lib/cluster'
 import { replicaBatchItemsMax } from '../../lib/constants'
-import { tempDir } from '../support/tmp'
-
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn()
-  } catch (err) {
-    return (err as { code?: string }).code
-  }
-  return undefined
-}
+import { errorCode as code, tempDir } from '../support/tmp'
 
 function readAll(buf: Buffer, request: boolean): { kind: number; partition: number; payload: Buffer }[] {
   const r = new BatchReader()

@@ -6,15 +6,7 @@ import { decodeGet, decodeKeyed, decodeObjectReply, decodeWrite, encodeGet, enco
 import { decodeWriteReply, encodeWriteReply } from '../../lib/cluster/wire/replica_wire'
 import { dataKey, hintKey, partitionRange } from '../../lib/cluster/node/storage_keys'
 import { replicaIdOf } from '../../lib/cluster'
-
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn()
-  } catch (err) {
-    return (err as { code?: string }).code
-  }
-  return undefined
-}
+import { errorCode as code } from '../support/tmp'
 
 t.test('WRITE and PUT round trip, with and without ttl, context, value', async (tt) => {
   const key = Buffer.from('k')

@@ -33,3 +33,8 @@ export function catchErr(fn: () => unknown): unknown {
 export function thrown(fn: () => unknown): { code?: string } | undefined {
   return catchErr(fn) as { code?: string } | undefined
 }
+
+/** The `code` of what `fn` threw (undefined if it returned or threw something without one). */
+export function errorCode(fn: () => unknown): string | undefined {
+  return (catchErr(fn) as { code?: string } | undefined)?.code
+}

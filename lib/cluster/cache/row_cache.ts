@@ -60,6 +60,8 @@ export class RowCache {
   private readonly setMask: number
   /** Writer: the next way evicted when a set is full. */
   private victim = 0
+  /** Reader: the `seq` the last probe saw. */
+  private probedSeq = 0
 
   /** `verify`: readers check each object's checksum (default: `verifyReads`). */
   constructor(
@@ -101,46 +103,52 @@ export class RowCache {
 
   // ---- reader (the caller's thread) ----
 
-  /** A copy of the object cached for `key` (hash = its ring hash), or undefined. */
-  get(hash: number, key: Uint8Array): Buffer | undefined {
-    const i32 = this.i32
+  /**
+   * The reader's first look: the slot of `key` whose `seq` was even when read (left in
+   * `probedSeq`), or -1. The caller reads the object, then confirms with `confirmed`.
+   */
+  private probe(hash: number, key: Uint8Array): number {
     for (let way = 0; way < ways; way++) {
       const base = this.base(hash, way)
-      const w = base >> 2
-      const seq = Atomics.load(i32, w)
-      if ((seq & 1) !== 0 || !this.holds(base, hash, key)) continue
-      const length = this.u16[(base + objectLengthAt) >> 1]!
-      if (key.length + length > payloadMax) return undefined // torn lengths; seq will differ
-      const at = base + slotHeaderBytes + key.length
-      // (TypedArray#slice costs ~5x this here.)
-      const out = Buffer.allocUnsafe(length)
-      out.set(this.u8.subarray(at, at + length))
-      if (!this.unchanged(w, seq)) return undefined
-      if (this.verify && i32[w + 3] !== objectCheck(hash, out)) return undefined
-      i32[w + 2] = 1
-      return out
+      const seq = Atomics.load(this.i32, base >> 2)
+      if ((seq & 1) === 0 && this.holds(base, hash, key)) {
+        this.probedSeq = seq
+        return base
+      }
     }
-    return undefined
+    return -1
+  }
+
+  /** The object read from `base` was stable (and, when verifying, intact): mark the slot referenced. */
+  private confirmed(base: number, hash: number, object: Uint8Array): boolean {
+    const w = base >> 2
+    if (!this.unchanged(w, this.probedSeq)) return false
+    if (this.verify && this.i32[w + 3] !== objectCheck(hash, object)) return false
+    this.i32[w + 2] = 1
+    return true
+  }
+
+  /** A copy of the object cached for `key` (hash = its ring hash), or undefined. */
+  get(hash: number, key: Uint8Array): Buffer | undefined {
+    const base = this.probe(hash, key)
+    if (base < 0) return undefined
+    const length = this.u16[(base + objectLengthAt) >> 1]!
+    if (key.length + length > payloadMax) return undefined // torn lengths; seq will differ
+    const at = base + slotHeaderBytes + key.length
+    // (TypedArray#slice costs ~5x this here.)
+    const out = Buffer.allocUnsafe(length)
+    out.set(this.u8.subarray(at, at + length))
+    return this.confirmed(base, hash, out) ? out : undefined
   }
 
   /** True when the cache holds exactly `object` for `key` (compared in place, nothing copied). */
   holdsObject(hash: number, key: Uint8Array, object: Uint8Array): boolean {
-    const i32 = this.i32
-    for (let way = 0; way < ways; way++) {
-      const base = this.base(hash, way)
-      const w = base >> 2
-      const seq = Atomics.load(i32, w)
-      if ((seq & 1) !== 0 || !this.holds(base, hash, key)) continue
-      if (this.u16[(base + objectLengthAt) >> 1] !== object.length) return false
-      const u8 = this.u8
-      const at = base + slotHeaderBytes + key.length
-      for (let i = 0; i < object.length; i++) if (u8[at + i] !== object[i]) return false
-      if (!this.unchanged(w, seq)) return false
-      if (this.verify && i32[w + 3] !== objectCheck(hash, object)) return false
-      i32[w + 2] = 1
-      return true
-    }
-    return false
+    const base = this.probe(hash, key)
+    if (base < 0 || this.u16[(base + objectLengthAt) >> 1] !== object.length) return false
+    const u8 = this.u8
+    const at = base + slotHeaderBytes + key.length
+    for (let i = 0; i < object.length; i++) if (u8[at + i] !== object[i]) return false
+    return this.confirmed(base, hash, object)
   }
 
   /** The reader's second look at `seq`: an RMW that leaves it as it is, so that no read of the slot is satisfied after it. */

@@ -100,14 +100,14 @@ export class GetMachine {
   }
 
   private allAnswersAre(obj: DvvObject): boolean {
-    for (let i = 0; i < this.tally.slots; i++) if (this.tally.state(this.tally.nodeAt(i)) === 'acked' && this.answers[i] !== obj) return false
+    for (let i = 0; i < this.tally.slots; i++) if (this.tally.stateAt(i) === 'acked' && this.answers[i] !== obj) return false
     return true
   }
 
   /** The answers received (a not-found answer is undefined). */
   private answersGiven(): (DvvObject | undefined)[] {
     const out: (DvvObject | undefined)[] = []
-    for (let i = 0; i < this.tally.slots; i++) if (this.tally.state(this.tally.nodeAt(i)) === 'acked') out.push(this.answers[i])
+    for (let i = 0; i < this.tally.slots; i++) if (this.tally.stateAt(i) === 'acked') out.push(this.answers[i])
     return out
   }
 
@@ -134,7 +134,7 @@ export class GetMachine {
       const answers = new Map<number, DvvObject | undefined>()
       for (let i = 0; i < this.tally.slots; i++) {
         const node = this.tally.nodeAt(i)
-        if (this.tally.state(node) === 'acked') answers.set(node, this.answers[i])
+        if (this.tally.stateAt(i) === 'acked') answers.set(node, this.answers[i])
       }
       for (const node of staleReplicas(answers, merged, primaries)) {
         out.push({ type: 'send', node, message: { kind: 'repair', key: this.p.key, object: merged! } })

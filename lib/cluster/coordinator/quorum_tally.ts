@@ -47,6 +47,10 @@ export class QuorumTally {
     return this.nodes[slot]!
   }
 
+  stateAt(slot: number): TargetState {
+    return this.states[slot]!
+  }
+
   private count(state: TargetState, delta: number): void {
     if (state === 'pending') this.nPending += delta
     else if (state === 'acked') this.nAcked += delta

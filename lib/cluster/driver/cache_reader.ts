@@ -1,13 +1,10 @@
 // The caller's side of the shared read caches (PROTOCOL.md §9.8): finds the object the first
 // R primaries of a key hold in their nodes' caches, when they all hold the very same bytes.
-// Health is the driver's (transport up, not suspected), checked with the monotonic time read
-// once per event-loop turn. The RequestDriver owns one and decides what a hit or miss does.
+// Health is the driver's rule, asked with the monotonic time read once per event-loop turn. The RequestDriver owns one and decides what a hit or miss does.
 
-import type { Transport } from '../../transport'
 import type { Clock } from '../../util/clock'
 import { TurnClock } from '../../util/clock'
 import type { RowCache } from '../cache/row_cache'
-import type { FailureDetector } from '../membership/suspicion'
 import type { PreferenceTable } from '../ring/preference_list'
 import { ringHash } from '../ring/partition'
 
@@ -17,8 +14,7 @@ export class CacheReader {
   constructor(
     /** By node id; undefined where a node has no cache. */
     private readonly caches: readonly (RowCache | undefined)[],
-    private readonly transport: Transport,
-    private readonly detector: FailureDetector,
+    private readonly healthyAt: (node: number, nowMs: number) => boolean,
     clock: Clock,
   ) {
     this.turnClock = new TurnClock(() => clock.monotonicMs())
@@ -34,7 +30,7 @@ export class CacheReader {
     for (let i = 0; i < r; i++) {
       const node = primaries[i]!
       const cache = this.caches[node]
-      if (cache === undefined || !cache.enabled || !this.transport.isUp(node) || !this.detector.isHealthy(node, now)) return undefined
+      if (cache === undefined || !cache.enabled || !this.healthyAt(node, now)) return undefined
       if (bytes === undefined) {
         bytes = cache.get(hash, key)
         if (bytes === undefined) return undefined

@@ -14,6 +14,7 @@ import { replicaBatchBytesMax, replicaBatchItemsMax } from '../../constants'
 import type { IncomingMessage, Transport } from '../../transport'
 import { BatchType, VNODE_BATCH_ACTOR } from '../wire/actors'
 import { BatchItems, BatchReader, ItemStatus } from '../wire/batch_wire'
+import { payloadView } from '../wire/payload'
 
 export type ItemAnswer<A, B> = (node: number, a: A, b: B, err: KvError | undefined, response: Buffer | undefined, first: boolean) => void
 
@@ -102,7 +103,7 @@ export class ReplicaOutbox<A, B> {
 
   private settle(batch: OpenBatch<A, B>, err: KvError | undefined, resp: IncomingMessage | undefined): void {
     if (err !== undefined) return this.failAll(batch, err)
-    const buf = Buffer.from(resp!.bytes.buffer, resp!.bytes.byteOffset + resp!.offset, resp!.length)
+    const buf = payloadView(resp!)
     const reader = new BatchReader()
     try {
       // Check the whole answer before acting on any of it.

@@ -137,10 +137,10 @@ export class RequestDriver {
   /** Per partition of `table`: its primaries as read targets (what selectTargets gives when all are healthy). */
   private primaryTargets: (readonly Target[] | undefined)[] = []
   readonly counters = { puts: 0, gets: 0, getRounds: 0, cacheHits: 0, cacheRepairRounds: 0, repairsSent: 0, timeouts: 0, unavailable: 0 }
-  private readonly isHealthy = (node: number): boolean => {
-    if (node === this.o.transport.self) return true
-    return this.o.transport.isUp(node) && this.o.detector.isHealthy(node, this.batchNowMs ?? this.o.clock.monotonicMs())
-  }
+  private readonly isHealthy = (node: number): boolean => this.healthyAt(node, this.batchNowMs ?? this.o.clock.monotonicMs())
+  /** The one health rule: this node, or up and not suspected at `nowMs`. */
+  private readonly healthyAt = (node: number, nowMs: number): boolean =>
+    node === this.o.transport.self || (this.o.transport.isUp(node) && this.o.detector.isHealthy(node, nowMs))
 
   /** The read caches (§9.8), when some node has one. */
   private readonly caches: CacheReader | undefined
@@ -148,7 +148,7 @@ export class RequestDriver {
   constructor(private readonly o: DriverOptions, table: PreferenceTable) {
     this.table = table
     const caching = o.readCaches?.some((c) => c !== undefined) ?? false
-    this.caches = caching ? new CacheReader(o.readCaches!, o.transport, o.detector, o.clock) : undefined
+    this.caches = caching ? new CacheReader(o.readCaches!, this.healthyAt, o.clock) : undefined
     this.outbox = new ReplicaOutbox(o.transport, this.answer)
   }
 

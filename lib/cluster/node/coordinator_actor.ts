@@ -3,18 +3,14 @@
 // replica (§5.2). Its deadline is the request envelope's remaining budget.
 
 import { KvError } from '../../errors'
-import type { IncomingMessage, Transport } from '../../transport'
+import type { Transport } from '../../transport'
 import type { Clock } from '../../util/clock'
 import type { RequestDriver } from '../driver/request_driver'
 import { COORDINATOR_ACTOR, CoordinatorType } from '../wire/actors'
 import { decodeGet, decodeWrite, encodeObjectReply } from '../wire/replica_wire'
 import { encodeObject } from '../versioning/object_codec'
 import { wireVersion } from '../wire/actors'
-
-function owned(msg: IncomingMessage): Buffer {
-  const c = msg.copyPayload()
-  return Buffer.from(c.buffer, c.byteOffset, c.byteLength)
-}
+import { payloadCopy } from '../wire/payload'
 
 export function registerCoordinator(t: Transport, clock: Clock, driver: () => RequestDriver | undefined): void {
   t.register(COORDINATOR_ACTOR, (msg) => {
@@ -24,7 +20,7 @@ export function registerCoordinator(t: Transport, clock: Clock, driver: () => Re
     const budget = Number.isFinite(msg.deadlineMs) ? Math.max(1, msg.deadlineMs - clock.monotonicMs()) : 5_000
     switch (msg.type) {
       case CoordinatorType.PUT: {
-        const w = decodeWrite(owned(msg), true)
+        const w = decodeWrite(payloadCopy(msg), true)
         d.put(w, w.quorum, budget, (err, context) => {
           if (err !== undefined) t.replyError(target, err)
           else {
@@ -37,7 +33,7 @@ export function registerCoordinator(t: Transport, clock: Clock, driver: () => Re
         return
       }
       case CoordinatorType.GET: {
-        const g = decodeGet(owned(msg))
+        const g = decodeGet(payloadCopy(msg))
         d.get(g.key, g.r, budget, (err, object) => {
           if (err !== undefined) t.replyError(target, err)
           else t.reply(target, encodeObjectReply(object === undefined ? undefined : encodeObject(object)))

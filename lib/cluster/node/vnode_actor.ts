@@ -6,9 +6,10 @@
 
 import { KvError, encodeErrorPayload } from '../../errors'
 import { replicaBatchReplyBytesMax } from '../../constants'
-import type { IncomingMessage, ReplyTarget, Transport } from '../../transport'
+import type { ReplyTarget, Transport } from '../../transport'
 import { BatchType, VNODE_BATCH_ACTOR, vnodeActor, VnodeType } from '../wire/actors'
 import { BatchReader, BatchReplyWriter, ItemStatus, isBatchItemType } from '../wire/batch_wire'
+import { payloadCopy, payloadView } from '../wire/payload'
 import { ackPayload, decodeKeyed, decodeWrite, encodeObjectReply, encodeWriteReply } from '../wire/replica_wire'
 import type { HintStore } from './hint_store'
 import type { VnodeStore } from './vnode_store'
@@ -27,15 +28,6 @@ interface Answers {
   /** A READ's answer (stored object bytes, or none). */
   object(i: number, object: Uint8Array | undefined): void
   error(i: number, err: KvError): void
-}
-
-function view(msg: IncomingMessage): Buffer {
-  return Buffer.from(msg.bytes.buffer, msg.bytes.byteOffset + msg.offset, msg.length)
-}
-
-function owned(msg: IncomingMessage): Buffer {
-  const c = msg.copyPayload()
-  return Buffer.from(c.buffer, c.byteOffset, c.byteLength)
 }
 
 function stopped(t: Transport): KvError {
@@ -171,12 +163,12 @@ export function registerVnodes(t: Transport, partitions: number, host: VnodeHost
         return
       }
       if (msg.type === VnodeType.REPAIR) {
-        const k = decodeKeyed(owned(msg))
+        const k = decodeKeyed(payloadCopy(msg))
         store.merge(partition, k.key, k.object, 'repair').catch(() => host.dropped++)
         return
       }
-      if (msg.type === VnodeType.READ) serve(store, hints, partition, msg.type, view(msg), 0, new ReplyAnswers(t, msg))
-      else serve(store, hints, partition, msg.type, owned(msg), 0, new ReplyAnswers(t, msg.replyTarget()))
+      if (msg.type === VnodeType.READ) serve(store, hints, partition, msg.type, payloadView(msg), 0, new ReplyAnswers(t, msg))
+      else serve(store, hints, partition, msg.type, payloadCopy(msg), 0, new ReplyAnswers(t, msg.replyTarget()))
     })
   }
   registerBatches(t, partitions, host)
@@ -190,7 +182,7 @@ function registerBatches(t: Transport, partitions: number, host: VnodeHost): voi
     if (store === undefined || hints === undefined) throw stopped(t)
     if (msg.type !== BatchType.BATCH) throw new KvError('KV_INVALID_ARGUMENT', `the batch actor does not handle message type ${msg.type}`, { type: msg.type })
     // First pass: check every item before serving any; only reads may be served from the view.
-    let buf = view(msg)
+    let buf = payloadView(msg)
     const count = reader.reset(buf, true)
     let readsOnly = true
     while (reader.next()) {
@@ -202,7 +194,7 @@ function registerBatches(t: Transport, partitions: number, host: VnodeHost): voi
       t.reply(msg, new BatchReplyWriter(0).encode())
       return
     }
-    if (!readsOnly) buf = owned(msg)
+    if (!readsOnly) buf = payloadCopy(msg)
     const answers = new BatchAnswers(t, readsOnly ? msg : msg.replyTarget(), count)
     reader.reset(buf, true)
     // A WRITE's answer carries the whole stored object and is never refused once applied: a
