@@ -150,15 +150,16 @@ t.test('a node crashing mid-request: KV_UNAVAILABLE within a bounded time, then 
   const ep = rt.endpoint
   t.equal(rt.generationOf(2), 1)
   // in flight to node 2: our own slow request, and node 1's and node 3's requests to node 2
-  const slow = ep.requestAsync(2, A.SLOW, 0, u32(5000))
-  const viaNode1 = ep.requestAsync(1, A.FORWARD, 0, concat(u32(2, A.SLOW), u32(5000)))
-  const viaNode3 = ep.requestAsync(3, A.FORWARD, 0, concat(u32(2, A.SLOW), u32(5000)))
+  // codeOf attaches a handler at once: any of the three may fail before the test awaits it
+  const slow = codeOf(ep.requestAsync(2, A.SLOW, 0, u32(5000)))
+  const viaNode1 = codeOf(ep.requestAsync(1, A.FORWARD, 0, concat(u32(2, A.SLOW), u32(5000))))
+  const viaNode3 = codeOf(ep.requestAsync(3, A.FORWARD, 0, concat(u32(2, A.SLOW), u32(5000))))
   await new Promise((r) => setTimeout(r, 50))
   const t0 = Date.now()
   ep.send(2, A.CRASH, 0, new Uint8Array(0)) // an assertion-like throw inside a handler kills the node
-  t.equal(await codeOf(slow), 'KV_UNAVAILABLE', 'our request failed')
-  t.equal(await codeOf(viaNode1), 'KV_UNAVAILABLE', "node 1's request to node 2 failed")
-  t.equal(await codeOf(viaNode3), 'KV_UNAVAILABLE', "node 3's request to node 2 failed")
+  t.equal(await slow, 'KV_UNAVAILABLE', 'our request failed')
+  t.equal(await viaNode1, 'KV_UNAVAILABLE', "node 1's request to node 2 failed")
+  t.equal(await viaNode3, 'KV_UNAVAILABLE', "node 3's request to node 2 failed")
   const took = Date.now() - t0
   t.ok(took < 5000, `failed within ${took} ms`)
   t.same(downs, [2], 'a node-down event')
