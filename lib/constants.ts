@@ -174,10 +174,10 @@ export const replicaBatchItemsMax = 128
 export const replicaBatchBytesMax = 64 * KiB
 /** A batch answer stops taking items past this; the rest are sent again one by one (§9.7). */
 export const replicaBatchReplyBytesMax = 4 * MiB
-/** Embedded mode: each node's shared read cache, and its slot size (§9.8). */
+/** Embedded mode: each node's shared read cache, and the size of its buckets (§9.8). */
 export const readCacheBytesDefault = 32 * MiB
 export const readCacheBytesMax = 1024 * MiB
-export const readCacheSlotBytes = 256
+export const readCacheBucketBytes = 2 * KiB
 /**
  * Gets answered from the read caches at once in one event-loop turn; later ones wait for the
  * next turn, so that a caller looping on cached gets still lets replies and timers in.
@@ -209,7 +209,7 @@ assert(nodesMinDefault >= replicasDefault, 'the default cluster holds N distinct
 assert(valueBytesMax + 1 * KiB < objectBytesMax, 'one maximal value fits in an object')
 assert(objectBytesMax + keyBytesMax + 1 * KiB < batchBytesMax, 'an object (or a hint record) fits one batch')
 assert(objectBytesMax <= hintBytesMax, 'a maximal object can be hinted')
-assert(Number.isInteger(Math.log2(readCacheSlotBytes)) && readCacheBytesDefault <= readCacheBytesMax, 'read cache slots are a power of two; default within bounds')
+assert(Number.isInteger(Math.log2(readCacheBucketBytes)) && readCacheBytesDefault <= readCacheBytesMax, 'read cache buckets are a power of two in size; default within bounds')
 assert(replicaBatchItemsMax >= 1 && replicaBatchBytesMax <= mailboxRingBytesDefault / 2, 'a replica batch fits a default mailbox ring')
 assert(replicaBatchReplyBytesMax + 64 * KiB < messageBytesMax, 'a batch answer fits a message')
 assert(replicaTimeoutMsDefault < requestTimeoutMsDefault && requestTimeoutMsDefault <= requestTimeoutMsMax, 'timeouts nest')

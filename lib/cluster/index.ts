@@ -89,4 +89,4 @@ export type { NodeStats } from './node/cluster_node'
 export type { NodeSetupData } from './node/node_setup_data'
 export { nodeDir, replicaIdOf } from './node/node_identity'
 export const nodeSetupModule = `${__dirname}/node/setup_node.js`
-export { RowCache, createReadCache, checkReadCacheBytes } from './cache/row_cache'
+export { RowCache, createReadCache, checkReadCacheBytes, readCacheEntryBytesMax } from './cache/row_cache'

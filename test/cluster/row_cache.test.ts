@@ -1,11 +1,11 @@
-// The shared read cache (PROTOCOL.md §9.8): entries, eviction within a set, objects too large
-// for a slot, the enabled flag, the seqlock (an entry being written is a miss), and a writer
-// thread racing a reader: no torn object is ever returned.
+// The shared read cache (PROTOCOL.md §9.8): entries of any size, compaction and eviction within
+// a bucket, objects too large for a bucket, the enabled flag, the seqlock (a bucket being
+// written is a miss), and a writer thread racing a reader: no torn object is ever returned.
 
 import t from 'tap'
 import { Worker } from 'node:worker_threads'
-import { RowCache, createReadCache } from '../../lib/cluster'
-import { readCacheSlotBytes } from '../../lib/constants'
+import { RowCache, createReadCache, readCacheEntryBytesMax } from '../../lib/cluster'
+import { readCacheBucketBytes } from '../../lib/constants'
 import { seedFromEnv, makePrng } from '../../lib/util/prng'
 
 const key = (s: string): Buffer => Buffer.from(s)
@@ -13,12 +13,13 @@ const str = (u: Uint8Array | undefined): string | undefined => (u === undefined 
 
 t.test('put, get, remove, clear; a hit is a copy', async (tt) => {
   const c = new RowCache(createReadCache(64 * 1024))
-  tt.equal(c.slots, 128, 'slot count rounded down to a power of two')
+  tt.equal(c.buckets, 32, 'bucket count rounded down to a power of two')
+  tt.equal(new RowCache(createReadCache(64 * 1024 - 1)).buckets, 16)
   tt.equal(c.enabled, false, 'a new cache is not enabled')
   c.setEnabled(true)
   tt.equal(c.enabled, true)
   c.put(7, key('a'), Buffer.from('object-a'))
-  c.put(7, key('b'), Buffer.from('object-b')) // same hash, another key: another way of the set
+  c.put(7, key('b'), Buffer.from('object-b')) // same hash, another key: another entry of the bucket
   tt.equal(str(c.get(7, key('a'))), 'object-a')
   tt.equal(str(c.get(7, key('b'))), 'object-b')
   tt.equal(c.get(8, key('a')), undefined, 'the hash is part of the match')
@@ -31,43 +32,68 @@ t.test('put, get, remove, clear; a hit is a copy', async (tt) => {
   c.remove(7, key('a'))
   tt.equal(c.get(7, key('a')), undefined)
   tt.equal(str(c.get(7, key('b'))), 'object-b', 'remove takes only its key')
-  c.put(7, key('b'), Buffer.alloc(readCacheSlotBytes))
-  tt.equal(c.get(7, key('b')), undefined, 'an object too large for a slot empties the entry')
+  c.put(7, key('b'), Buffer.alloc(readCacheEntryBytesMax - 1, 1))
+  tt.equal(c.get(7, key('b'))?.length, readCacheEntryBytesMax - 1, 'a key plus object of readCacheEntryBytesMax is cached')
+  c.put(7, key('b'), Buffer.alloc(readCacheEntryBytesMax))
+  tt.equal(c.get(7, key('b')), undefined, 'an object too large for a bucket removes the entry')
   c.put(9, key('c'), Buffer.from('c'))
   c.clear()
   tt.equal(c.get(9, key('c')), undefined, 'clear empties every slot')
   tt.throws(() => createReadCache(100), { code: 'KV_INVALID_ARGUMENT' })
 })
 
-t.test('a full set evicts one way at a time; every key still cached reads back right', async (tt) => {
+t.test('entries of every size in crowded buckets: compaction and eviction keep every cached key right', async (tt) => {
   const seed = seedFromEnv()
   tt.comment(`seed ${seed} (RINGWOOD_SEED=${seed} reproduces)`)
   const prng = makePrng(seed)
-  const c = new RowCache(createReadCache(16 * readCacheSlotBytes + 64))
-  const model = new Map<string, string>()
-  for (let i = 0; i < 2000; i++) {
-    const k = `k${prng.int(40)}`
-    const h = prng.int(8) // few hashes: sets overflow
-    const v = `v${i}`
-    c.put(h, key(k), Buffer.from(v))
+  const c = new RowCache(createReadCache(2 * readCacheBucketBytes))
+  const model = new Map<string, Buffer>()
+  let hits = 0
+  for (let i = 0; i < 5000; i++) {
+    const k = `k${prng.int(60)}`
+    const h = prng.int(4) // two buckets, few hashes: buckets overflow
+    const size = prng.bool(0.1) ? prng.int(readCacheEntryBytesMax + 100) : prng.int(200)
+    const v = Buffer.alloc(size, i & 0xff)
+    c.put(h, key(k), v)
     model.set(`${h}/${k}`, v)
-    const probe = [...model.keys()][prng.int(model.size)]!
-    const [ph, pk] = probe.split('/')
-    const got = c.get(Number(ph), key(pk!))
-    if (got !== undefined && str(got) !== model.get(probe)) {
-      tt.fail(`stale entry for ${probe}: ${str(got)} vs ${model.get(probe)}`, { seed })
+    for (const probe of [`${h}/${k}`, [...model.keys()][prng.int(model.size)]!]) {
+      const [ph, pk] = probe.split('/')
+      const got = c.get(Number(ph), key(pk!))
+      if (got === undefined) continue
+      hits++
+      if (!got.equals(model.get(probe)!)) {
+        tt.fail(`wrong entry for ${probe} at step ${i}: ${got.length} bytes vs ${model.get(probe)!.length}`, { seed })
+        return
+      }
+    }
+    if (size + k.length <= readCacheEntryBytesMax && c.get(h, key(k)) === undefined) {
+      tt.fail(`the entry just written is not cached (step ${i}, ${size} bytes)`, { seed })
       return
     }
   }
-  tt.pass('no stale entry')
+  tt.ok(hits > 2000, `${hits} hits, every one right`)
 })
 
-t.test('an entry whose seq is odd (being written) is a miss', async (tt) => {
+t.test('a bucket holds as many entries as its index and data area allow', async (tt) => {
+  const held = (keys: number, objectBytes: number): number => {
+    const c = new RowCache(createReadCache(readCacheBucketBytes))
+    const k = (i: number): Buffer => key(`key${String(i).padStart(13, '0')}`) // 16 bytes
+    for (let i = 0; i < keys; i++) c.put(i, k(i), Buffer.alloc(objectBytes, i))
+    let n = 0
+    for (let i = 0; i < keys; i++) if (c.get(i, k(i))?.equals(Buffer.alloc(objectBytes, i))) n++
+    return n
+  }
+  tt.equal(held(20, 100), 15, '16-byte keys, 100-byte objects: the 15 index entries fill first')
+  tt.equal(held(20, 200), 8, '16-byte keys, 200-byte objects: 8 entries of 224 bytes fill the 1920-byte data area')
+  tt.equal(held(3, 900), 2, 'two entries of 924 bytes')
+})
+
+t.test('an entry whose bucket seq is odd (being written) is a miss', async (tt) => {
   const sab = createReadCache(64 * 1024)
   const c = new RowCache(sab)
   c.put(0, key('a'), Buffer.from('x'))
   const i32 = new Int32Array(sab)
-  const w = 64 >> 2 // set 0, way 0
+  const w = 64 >> 2 // bucket 0
   Atomics.add(i32, w, 1)
   tt.equal(c.get(0, key('a')), undefined)
   Atomics.add(i32, w, 1)
@@ -77,7 +103,8 @@ t.test('an entry whose seq is odd (being written) is a miss', async (tt) => {
 t.test('a writer thread racing a reader never yields a torn object', async (tt) => {
   const sab = createReadCache(64 * 1024)
   const c = new RowCache(sab)
-  // The writer rewrites 4 keys with objects whose bytes all equal one counter byte, and lengths vary.
+  // The writer rewrites 6 keys of one bucket with objects whose bytes all equal one counter
+  // byte; lengths vary (up to 600 bytes: the bucket compacts and evicts all the time).
   const src = `
     const { workerData, parentPort } = require('node:worker_threads')
     const { RowCache } = require(${JSON.stringify(require.resolve('../../lib/cluster'))})
@@ -85,9 +112,9 @@ t.test('a writer thread racing a reader never yields a torn object', async (tt) 
     const until = Date.now() + workerData.ms
     let n = 0
     while (Date.now() < until) {
-      for (let k = 0; k < 4; k++) {
+      for (let k = 0; k < 6; k++) {
         n++
-        c.put(k, Buffer.from('key' + k), Buffer.alloc(20 + (n % 200), n & 0xff))
+        c.put(0, Buffer.from('key' + k), Buffer.alloc(20 + ((n * 37) % 580), n & 0xff))
       }
     }
     parentPort.postMessage(n)
@@ -101,8 +128,8 @@ t.test('a writer thread racing a reader never yields a torn object', async (tt) 
   let torn = 0
   const until = Date.now() + 250
   while (Date.now() < until) {
-    for (let k = 0; k < 4; k++) {
-      const v = c.get(k, Buffer.from('key' + k))
+    for (let k = 0; k < 6; k++) {
+      const v = c.get(0, Buffer.from('key' + k))
       if (v === undefined) continue
       hits++
       for (let i = 1; i < v.length; i++) if (v[i] !== v[0]) torn++
@@ -114,16 +141,19 @@ t.test('a writer thread racing a reader never yields a torn object', async (tt) 
   tt.ok(hits > 0, 'the reader saw entries')
 })
 
-t.test('CLOCK: a key read between evictions stays cached while new keys churn its set', async (tt) => {
+t.test('CLOCK: a key read between evictions stays cached while new keys churn its bucket', async (tt) => {
   const c = new RowCache(createReadCache(64 * 1024))
-  for (let i = 0; i < 4; i++) c.put(5, key(`fill${i}`), Buffer.from('x'))
-  c.put(5, key('hot'), Buffer.from('h')) // evicts one of the fill keys
+  for (let i = 0; i < 15; i++) c.put(5, key(`fill${i}`), Buffer.from('x'))
+  c.put(5, key('hot'), Buffer.from('h')) // the index is full: evicts one of the fill keys
   let survived = 0
   for (let i = 0; i < 50; i++) {
     if (str(c.get(5, key('hot'))) === 'h') survived++
     c.put(5, key(`cold${i}`), Buffer.from('c'))
   }
   tt.equal(survived, 50, 'the hot key was never evicted')
+  let cold = 0
+  for (let i = 0; i < 50; i++) if (c.get(5, key(`cold${i}`)) !== undefined) cold++
+  tt.equal(cold, 14, 'the bucket kept the 14 newest cold keys beside it')
 })
 
 t.test('holdsObject compares in place', async (tt) => {
@@ -135,16 +165,19 @@ t.test('holdsObject compares in place', async (tt) => {
   tt.equal(c.holdsObject(3, key('b'), Buffer.from('same')), false, 'another key')
 })
 
-t.test('a writer that died with a slot open leaves it a miss, and the next write or clear restores the parity', async (tt) => {
+t.test('a writer that died with a bucket open leaves it a miss; the next write empties it and restores the parity', async (tt) => {
   const sab = createReadCache(64 * 1024)
   const c = new RowCache(sab)
   c.put(0, key('a'), Buffer.from('x'))
   const i32 = new Int32Array(sab)
+  c.put(0, key('b'), Buffer.from('b'))
   Atomics.add(i32, 64 >> 2, 1) // opened, never closed
-  tt.equal(c.get(0, key('a')), undefined, 'an open slot is a miss')
+  new Uint8Array(sab)[64 + 4] = 200 // and its count torn
+  tt.equal(c.get(0, key('a')), undefined, 'an open bucket is a miss')
   const restarted = new RowCache(sab)
   restarted.put(0, key('a'), Buffer.from('y'))
   tt.equal(str(restarted.get(0, key('a'))), 'y', 'a write after it is read again')
+  tt.equal(restarted.get(0, key('b')), undefined, 'the bucket was emptied first')
   Atomics.add(i32, 64 >> 2, 1)
   restarted.clear()
   restarted.put(0, key('a'), Buffer.from('z'))
@@ -158,7 +191,8 @@ t.test('with checksums on, bytes changed behind the seqlock are a miss', async (
   tt.equal(str(c.get(0, key('a'))), 'object')
   tt.equal(c.holdsObject(0, key('a'), Buffer.from('object')), true)
   const u8 = new Uint8Array(sab)
-  u8[64 + 20 + 1] = u8[64 + 20 + 1]! ^ 0xff // the first object byte of set 0, way 0 (header 20, key 'a')
+  const first = 64 + 128 + 8 + 1 // bucket 0: its header and index, the entry's header, key 'a'
+  u8[first] = u8[first]! ^ 0xff
   tt.equal(c.get(0, key('a')), undefined, 'get misses')
   tt.equal(new RowCache(sab, false).get(0, key('a'))?.length, 6, 'without checksums the change is not seen (x86-64 relies on ordering)')
 })
