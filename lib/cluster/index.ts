@@ -45,7 +45,7 @@ export {
   type Sibling,
   type NewSibling,
 } from './versioning/dvv_object'
-export { encodeObject, decodeObject, encodedObjectLength, objectFormatVersion } from './versioning/object_codec'
+export { encodeObject, decodeObject, encodedObjectLength, objectFormatVersion, scanSingleSibling, type SingleSibling } from './versioning/object_codec'
 export { encodeContext, decodeContext, contextToBase64, contextFormatVersion } from './versioning/causal_context'
 export {
   applyClientWrite,

@@ -6,7 +6,7 @@ import { KvError } from '../errors'
 import { readCacheHitsPerTurnMax } from '../constants'
 import { TurnClock } from '../util/clock'
 import {
-  checkDeleteRequest, checkGetRequest, checkSetRequest, decodeObject, encodeContext, readResult,
+  checkDeleteRequest, checkGetRequest, checkSetRequest, decodeObject, encodeContext, join, readResult, scanSingleSibling,
   type ConflictPolicy, type DvvObject, type GetRequest, type RequestDefaults, type SetRequest, type Context,
 } from '../cluster'
 import type { Router } from './router'
@@ -45,20 +45,32 @@ export interface WriteResult {
 
 /**
  * A get's answer. The context (§4.4 bytes) is encoded on first access: most reads never use it.
- * The object holds the merged context (shared, never mutated) until then.
+ * Until then the answer holds what it is made from: the merged context (shared, never
+ * mutated), or for a read-cache answer the object's bytes, decoded only then.
  */
 class ReadAnswer implements GetResult {
   readonly #key: Buffer
-  readonly #ctx: Context
+  readonly #from: Context | Uint8Array
+  #siblings: readonly Buffer[] | undefined
   #encoded: Buffer | undefined
 
-  constructor(key: Buffer, readonly value: Buffer, readonly siblings: readonly Buffer[], ctx: Context) {
+  /** `siblings` undefined: the value is the only one. */
+  constructor(key: Buffer, readonly value: Buffer, siblings: readonly Buffer[] | undefined, from: Context | Uint8Array) {
     this.#key = key
-    this.#ctx = ctx
+    this.#siblings = siblings
+    this.#from = from
+  }
+
+  get siblings(): readonly Buffer[] {
+    return (this.#siblings ??= [this.value])
   }
 
   get context(): Buffer {
-    return (this.#encoded ??= encodeContext(this.#key, this.#ctx))
+    if (this.#encoded === undefined) {
+      const from = this.#from
+      this.#encoded = encodeContext(this.#key, from instanceof Uint8Array ? join(decodeObject(from)) : from)
+    }
+    return this.#encoded
   }
 
   toJSON(): { value: Buffer; siblings: readonly Buffer[]; context: Buffer } {
@@ -132,14 +144,8 @@ export class Database {
       return Promise.reject(err)
     }
     if (cached !== undefined) {
-      let object: DvvObject | undefined
-      try {
-        object = decodeObject(cached)
-      } catch {
-        // bytes no replica would send: the quorum round below answers (and reports) instead
-      }
-      if (object !== undefined) {
-        const answer = this.answer(req.key, object, this.turnNow.now())
+      const answer = this.cachedAnswer(req.key, cached)
+      if (answer !== null) {
         if (this.hitsThisTurn === 0) setImmediate(this.nextTurn)
         if (++this.hitsThisTurn <= readCacheHitsPerTurnMax) return Promise.resolve(answer)
         return new Promise((resolve) => this.heldHits.push(() => resolve(answer)))
@@ -165,10 +171,29 @@ export class Database {
     for (const resolve of held) resolve()
   }
 
-  /** What a get returns for the merged (or cached) object. */
+  /** What a get returns for the merged object. */
   private answer(key: Buffer, object: DvvObject | undefined, nowMs = this.nowMs()): GetResult | undefined {
     const r = readResult(object, this.policy, nowMs)
     return r === undefined ? undefined : new ReadAnswer(key, r.value, r.siblings, r.context)
+  }
+
+  /**
+   * What a get returns for object bytes from the read caches; null for bytes no replica would
+   * send (the quorum round then answers, and reports). An object of one sibling (the common
+   * case) is read in place: its value is a view of `raw`, and the rest is decoded only if asked.
+   */
+  private cachedAnswer(key: Buffer, raw: Uint8Array): GetResult | undefined | null {
+    const now = this.turnNow.now()
+    const one = scanSingleSibling(raw)
+    if (one === undefined) {
+      try {
+        return this.answer(key, decodeObject(raw), now)
+      } catch {
+        return null
+      }
+    }
+    if (one.tombstone || (one.expiresAtMs !== 0 && one.expiresAtMs <= now)) return undefined
+    return new ReadAnswer(key, Buffer.from(raw.buffer, raw.byteOffset + one.valueStart, one.valueEnd - one.valueStart), undefined, raw)
   }
 
   /** Gets several keys (all validated first); results in the order of `keys`. */

@@ -5,7 +5,7 @@ import t from 'tap'
 import { makePrng, seedFromEnv } from '../../lib/util/prng'
 import { isKvError } from '../../lib/errors'
 import { emptyObject, join, sync, update, type DvvObject } from '../../lib/cluster/versioning/dvv_object'
-import { decodeObject, encodeObject, encodedObjectLength } from '../../lib/cluster/versioning/object_codec'
+import { decodeObject, encodeObject, encodedObjectLength, scanSingleSibling } from '../../lib/cluster/versioning/object_codec'
 import { decodeContext, encodeContext, contextToBase64 } from '../../lib/cluster/versioning/causal_context'
 import { applyClientWrite, keepSiblings, mergeObjects, readResult, type ConflictPolicy } from '../../lib/cluster/versioning/conflict_policy'
 import { checkClientCaps } from '../../lib/cluster/versioning/client_caps'
@@ -55,6 +55,39 @@ t.test('object encoding v1: golden bytes, round trip, canonical', async (t) => {
     c.ok(encodeObject(decodeObject(enc)).equals(enc), 'round trip is canonical')
   }
   c.done()
+})
+
+t.test('scanSingleSibling reads a one-sibling object in place, as decodeObject does, and declines anything else', async (t) => {
+  const prng = makePrng(seed ^ 0x5c)
+  const c = new Checks(t)
+  let singles = 0
+  for (let i = 0; i < 400; i++) {
+    let obj: DvvObject = emptyObject
+    for (let k = prng.int(3); k >= 0; k--) {
+      obj = update(obj, prng.bool(0.7) ? join(obj) : { vv: [], dots: [] }, (1 + prng.int(3)) * 1000, {
+        timestampMs: prng.int(2 ** 40),
+        expiresAtMs: prng.bool() ? prng.int(2 ** 45) + 1 : 0,
+        ...(prng.bool(0.2) ? { tombstone: true, value: Buffer.alloc(0) } : { tombstone: false, value: prng.bytes(prng.int(300)) }),
+      }).object
+    }
+    const enc = encodeObject(obj)
+    const one = scanSingleSibling(enc)
+    if (obj.siblings.length !== 1) {
+      c.ok(one === undefined, 'several siblings: declined')
+      continue
+    }
+    singles++
+    const s = obj.siblings[0]!
+    c.ok(one !== undefined, 'one sibling: read')
+    c.ok(enc.subarray(one!.valueStart, one!.valueEnd).equals(s.value), 'the value')
+    c.ok(one!.expiresAtMs === s.expiresAtMs && one!.tombstone === s.tombstone, 'expiry and tombstone')
+    for (const cut of [1, 2, enc.length - 1]) c.ok(scanSingleSibling(enc.subarray(0, cut)) === undefined, `truncated at ${cut}: declined`)
+    c.ok(scanSingleSibling(Buffer.concat([enc, b('x')])) === undefined, 'trailing bytes: declined')
+  }
+  c.done()
+  t.ok(singles > 50, `${singles} one-sibling objects`)
+  t.equal(scanSingleSibling(Buffer.alloc(0)), undefined)
+  t.equal(scanSingleSibling(b('\x02\x00\x01')), undefined, 'another version')
 })
 
 t.test('object decoding: unknown version and malformed bytes', async (t) => {

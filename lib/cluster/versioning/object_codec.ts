@@ -4,7 +4,7 @@
 
 import { KvError } from '../../errors'
 import { versionVectorEntriesMax } from '../../constants'
-import { varintLength } from '../../util/varint'
+import { readVarint, varintEnd, varintLength } from '../../util/varint'
 import { CodecReader, CodecWriter } from './byte_codec'
 import { assertObject, checkObject, type DvvObject, type Sibling } from './dvv_object'
 import type { Dot, VersionVector } from './version_vector'
@@ -92,4 +92,51 @@ export function decodeObject(buf: Uint8Array): DvvObject {
   const why = checkObject(obj)
   if (why !== undefined) r.fail(why)
   return obj
+}
+
+/** Where the one sibling of an encoded object lies in its bytes (scanSingleSibling's answer). */
+export interface SingleSibling {
+  valueStart: number
+  valueEnd: number
+  expiresAtMs: number
+  tombstone: boolean
+}
+
+/** scanSingleSibling's one answer object, overwritten by every call. */
+const scanned: SingleSibling = { valueStart: 0, valueEnd: 0, expiresAtMs: 0, tombstone: false }
+
+/**
+ * The one sibling of the object encoded in `buf` (§4.2), read in place: nothing is allocated,
+ * and the answer is overwritten by the next call. Undefined for an object of another sibling
+ * count, or bytes that do not parse as one (decodeObject then says what is wrong). It checks
+ * the layout, not the rules checkObject applies: use it for bytes a node stored and checked.
+ */
+export function scanSingleSibling(buf: Uint8Array): SingleSibling | undefined {
+  try {
+    if (buf[0] !== objectFormatVersion) return undefined
+    const vvEntries = readVarint(buf, 1)
+    let at = varintEnd.offset
+    for (let i = 0; i < 2 * vvEntries && at < buf.length; i++) {
+      readVarint(buf, at)
+      at = varintEnd.offset
+    }
+    if (readVarint(buf, at) !== 1) return undefined
+    readVarint(buf, varintEnd.offset) // dot: replica
+    readVarint(buf, varintEnd.offset) // dot: counter
+    at = varintEnd.offset
+    const flags = at < buf.length ? buf[at]! : -1
+    if (flags < 0 || (flags & ~(flagTombstone | flagExpiry)) !== 0) return undefined
+    readVarint(buf, at + 1) // timestampMs
+    const expiresAtMs = flags & flagExpiry ? readVarint(buf, varintEnd.offset) : 0
+    const length = readVarint(buf, varintEnd.offset)
+    const start = varintEnd.offset
+    if (start + length !== buf.length) return undefined
+    scanned.valueStart = start
+    scanned.valueEnd = start + length
+    scanned.expiresAtMs = expiresAtMs
+    scanned.tombstone = (flags & flagTombstone) !== 0
+    return scanned
+  } catch {
+    return undefined // a varint past the end: not an object
+  }
 }
