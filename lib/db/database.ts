@@ -5,6 +5,7 @@
 import { KvError } from '../errors'
 import { readCacheHitsPerTurnMax } from '../constants'
 import { TurnClock } from '../util/clock'
+import { KeyScratch, toBuffer } from '../util/bytes'
 import {
   checkDeleteRequest, checkGetRequest, checkSetRequest, decodeObject, encodeContext, join, readResult, scanSingleSibling,
   type ConflictPolicy, type DvvObject, type GetRequest, type RequestDefaults, type SetRequest, type Context,
@@ -49,13 +50,14 @@ export interface WriteResult {
  * mutated), or for a read-cache answer the object's bytes, decoded only then.
  */
 class ReadAnswer implements GetResult {
-  readonly #key: Buffer
+  /** As the caller gave it: converted only for the context. */
+  readonly #key: Bytes
   readonly #from: Context | Uint8Array
   #siblings: readonly Buffer[] | undefined
   #encoded: Buffer | undefined
 
   /** `siblings` undefined: the value is the only one. */
-  constructor(key: Buffer, readonly value: Buffer, siblings: readonly Buffer[] | undefined, from: Context | Uint8Array) {
+  constructor(key: Bytes, readonly value: Buffer, siblings: readonly Buffer[] | undefined, from: Context | Uint8Array) {
     this.#key = key
     this.#siblings = siblings
     this.#from = from
@@ -68,7 +70,7 @@ class ReadAnswer implements GetResult {
   get context(): Buffer {
     if (this.#encoded === undefined) {
       const from = this.#from
-      this.#encoded = encodeContext(this.#key, from instanceof Uint8Array ? join(decodeObject(from)) : from)
+      this.#encoded = encodeContext(toBuffer(this.#key), from instanceof Uint8Array ? join(decodeObject(from)) : from)
     }
     return this.#encoded
   }
@@ -87,6 +89,7 @@ export class Database {
   private heldHits: (() => void)[] = []
   /** Wall time for the TTL checks of cache answers, read once per turn. */
   private readonly turnNow: TurnClock
+  private readonly keyScratch = new KeyScratch()
 
   constructor(
     private readonly router: Router,
@@ -135,21 +138,22 @@ export class Database {
   /** undefined if absent, deleted or expired; else the value, its siblings and a context. */
   get(key: Bytes, options?: GetOptions): Promise<GetResult | undefined> {
     let req: GetRequest
-    let cached: Uint8Array | undefined
     try {
       this.checkOpen()
-      req = checkGetRequest(key, options, this.defaults)
-      cached = this.router.cached(req.key, req.r)
+      // The common case, a short ASCII key and no options, is looked up in the read caches
+      // through a reused buffer: a cache answer needs no Buffer of its key.
+      const view = options === undefined && typeof key === 'string' ? this.keyScratch.view(key) : undefined
+      if (view !== undefined) {
+        const hit = this.fromCaches(key, view, this.defaults.readQuorum)
+        if (hit !== null) return hit
+        req = { key: Buffer.from(view), r: this.defaults.readQuorum, timeoutMs: this.defaults.timeoutMs }
+      } else {
+        req = checkGetRequest(key, options, this.defaults)
+        const hit = this.fromCaches(req.key, req.key, req.r)
+        if (hit !== null) return hit
+      }
     } catch (err) {
       return Promise.reject(err)
-    }
-    if (cached !== undefined) {
-      const answer = this.cachedAnswer(req.key, cached)
-      if (answer !== null) {
-        if (this.hitsThisTurn === 0) setImmediate(this.nextTurn)
-        if (++this.hitsThisTurn <= readCacheHitsPerTurnMax) return Promise.resolve(answer)
-        return new Promise((resolve) => this.heldHits.push(() => resolve(answer)))
-      }
     }
     // One promise per get, settled from the router's callback.
     return new Promise<GetResult | undefined>((resolve, reject) => {
@@ -162,6 +166,20 @@ export class Database {
         }
       })
     })
+  }
+
+  /**
+   * A get answered from the read caches (PROTOCOL.md §9.8), or null: then the quorum round
+   * answers. `bytes` is the key's bytes (possibly a scratch view, not kept).
+   */
+  private fromCaches(key: Bytes, bytes: Buffer, r: number): Promise<GetResult | undefined> | null {
+    const cached = this.router.cached(bytes, r)
+    if (cached === undefined) return null
+    const answer = this.cachedAnswer(key, cached)
+    if (answer === null) return null
+    if (this.hitsThisTurn === 0) setImmediate(this.nextTurn)
+    if (++this.hitsThisTurn <= readCacheHitsPerTurnMax) return Promise.resolve(answer)
+    return new Promise((resolve) => this.heldHits.push(() => resolve(answer)))
   }
 
   private readonly nextTurn = (): void => {
@@ -182,12 +200,12 @@ export class Database {
    * send (the quorum round then answers, and reports). An object of one sibling (the common
    * case) is read in place: its value is a view of `raw`, and the rest is decoded only if asked.
    */
-  private cachedAnswer(key: Buffer, raw: Uint8Array): GetResult | undefined | null {
+  private cachedAnswer(key: Bytes, raw: Uint8Array): GetResult | undefined | null {
     const now = this.turnNow.now()
     const one = scanSingleSibling(raw)
     if (one === undefined) {
       try {
-        return this.answer(key, decodeObject(raw), now)
+        return this.answer(toBuffer(key), decodeObject(raw), now)
       } catch {
         return null
       }

@@ -12,7 +12,7 @@ import {
 export interface Router {
   put(write: WireWrite, w: number, timeoutMs: number, cb: PutCallback): void
   get(key: Buffer, r: number, timeoutMs: number, cb: GetCallback): void
-  /** A get answered without a message (the read caches, PROTOCOL.md §9.8): the object bytes, or undefined. */
+  /** A get answered without a message (the read caches, PROTOCOL.md §9.8): the object bytes, or undefined. `key` is used during the call only. */
   cached(key: Buffer, r: number): Uint8Array | undefined
 }
 

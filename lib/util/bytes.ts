@@ -13,6 +13,33 @@ export function toBuffer(x: KeyLike): Buffer {
 }
 
 /**
+ * Short ASCII strings written into one reused buffer, for a lookup that needs a key's bytes
+ * only during one synchronous call. `view(s)` is a view of the scratch (one per length, made
+ * once: nothing is allocated), valid until the next call; undefined for a string it does not
+ * take (empty, longer than `size`, or not ASCII), which the caller converts with toBuffer.
+ */
+export class KeyScratch {
+  private readonly buf: Buffer
+  private readonly views: (Buffer | undefined)[] = []
+
+  constructor(readonly size = 256) {
+    this.buf = Buffer.alloc(size)
+  }
+
+  view(s: string): Buffer | undefined {
+    const n = s.length
+    if (n === 0 || n > this.size) return undefined
+    const buf = this.buf
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c > 0x7f) return undefined
+      buf[i] = c
+    }
+    return (this.views[n] ??= buf.subarray(0, n))
+  }
+}
+
+/**
  * Bytewise order: the one order of keys in every Ringwood file and iterator. A JS loop for
  * short keys (cheaper than the native call below ~32 bytes), Buffer.compare above.
  */

@@ -147,3 +147,19 @@ t.test('cache answers skip the third replica; every 64th starts a background rou
   tt.ok(repaired, 'the background round repaired the third replica')
   tt.same([a, b].map((n) => n !== undefined), [true, true])
 })
+
+t.test('every kind of key reads from the caches: short ASCII strings, long and non-ASCII strings, bytes', async (tt) => {
+  const db = await testCluster(tt, { nodes: 3, replicas: 3, partitions: 16 })
+  const keys: (string | Uint8Array)[] = ['plain', 'x'.repeat(300), 'clé-日本', Uint8Array.from([0, 255, 7])]
+  for (const [i, k] of keys.entries()) await db.set(k, `v${i}`, { w: 'ALL' })
+  const h0 = await hits(db)
+  for (const [i, k] of keys.entries()) {
+    const r = await db.get(k)
+    tt.equal(r?.value.toString(), `v${i}`, `key ${i}`)
+    await db.set(k, `w${i}`, { context: r!.context, w: 'ALL' })
+    tt.same(strs((await db.get(k))?.siblings), [`w${i}`], `key ${i}: its cache answer's context covered what it read`)
+  }
+  tt.equal((await db.get(Buffer.from('plain')))?.value.toString(), 'w0', 'a string and its bytes are one key')
+  tt.equal(await hits(db), h0 + 2 * keys.length + 1, 'all answered from the caches')
+  tt.equal(await db.get('absent'), undefined)
+})

@@ -3,7 +3,7 @@ import { readVarint, varintEnd, varintLength, writeVarint } from '../../lib/util
 import { checksum, crc32c, maskCrc, unmaskCrc } from '../../lib/util/crc32c'
 import { hash32 } from '../../lib/util/hash'
 import { makePrng } from '../../lib/util/prng'
-import { readU32, readU64, writeU32, writeU64, prefixSuccessor } from '../../lib/util/bytes'
+import { KeyScratch, readU32, readU64, writeU32, writeU64, prefixSuccessor } from '../../lib/util/bytes'
 import { isKvError } from '../../lib/errors'
 import { ManualClock, TurnClock } from '../../lib/util/clock'
 import { catchErr } from '../support/tmp'
@@ -46,6 +46,18 @@ t.test('prng is deterministic per seed', async (t) => {
     const x = r.range(3, 5)
     t.ok(x >= 3 && x <= 5)
   }
+})
+
+t.test('KeyScratch: ASCII keys as views of one buffer; anything else declined', async (t) => {
+  const k = new KeyScratch(8)
+  const a = k.view('abc')!
+  t.ok(a.equals(Buffer.from('abc')), 'the bytes')
+  t.equal(k.view('xyz'), a, 'one view per length, reused')
+  t.equal(a.toString(), 'xyz', 'valid until the next call')
+  t.ok(k.view('12345678')!.equals(Buffer.from('12345678')), 'up to its size')
+  t.equal(k.view('123456789'), undefined, 'longer: declined')
+  t.equal(k.view(''), undefined, 'empty: declined')
+  t.equal(k.view('caf\u00e9'), undefined, 'not ASCII: declined')
 })
 
 t.test('fixed-width integers and prefix successor', async (t) => {

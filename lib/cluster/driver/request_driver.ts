@@ -313,6 +313,7 @@ export class RequestDriver {
    * A get answered from the read caches (§9.8): the stored object bytes (a copy) the first R
    * primaries' caches agree on, or undefined (a miss, an unhealthy primary, answers that
    * differ, no caches): then call get(), whose quorum round reads every replica and repairs.
+   * `key` is used during the call only (it may be a reused scratch buffer).
    */
   cached(key: Buffer, r: number): Uint8Array | undefined {
     const bytes = this.caches?.read(this.table, key, r)
@@ -321,7 +322,7 @@ export class RequestDriver {
     if (++this.counters.cacheHits % readCacheRepairEvery === 0) {
       // A background round over every replica, so that the ones cache answers skip are repaired too.
       this.counters.cacheRepairRounds++
-      this.round(key, r, this.o.replicaTimeoutMs, ignoreAnswer)
+      this.round(Buffer.from(key), r, this.o.replicaTimeoutMs, ignoreAnswer) // (key may be a scratch view)
     }
     return bytes
   }
