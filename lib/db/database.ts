@@ -146,7 +146,8 @@ export class Database {
       if (view !== undefined) {
         const hit = this.fromCaches(key, view, this.defaults.readQuorum)
         if (hit !== null) return hit
-        req = { key: Buffer.from(view), r: this.defaults.readQuorum, timeoutMs: this.defaults.timeoutMs }
+        // (From the string, not the view: user code, a resolver, may have run since.)
+        req = { key: toBuffer(key), r: this.defaults.readQuorum, timeoutMs: this.defaults.timeoutMs }
       } else {
         req = checkGetRequest(key, options, this.defaults)
         const hit = this.fromCaches(req.key, req.key, req.r)
@@ -204,11 +205,13 @@ export class Database {
     const now = this.turnNow.now()
     const one = scanSingleSibling(raw)
     if (one === undefined) {
+      let object: DvvObject
       try {
-        return this.answer(toBuffer(key), decodeObject(raw), now)
+        object = decodeObject(raw)
       } catch {
         return null
       }
+      return this.answer(toBuffer(key), object, now) // a resolver that throws fails this get
     }
     if (one.tombstone || (one.expiresAtMs !== 0 && one.expiresAtMs <= now)) return undefined
     return new ReadAnswer(key, Buffer.from(raw.buffer, raw.byteOffset + one.valueStart, one.valueEnd - one.valueStart), undefined, raw)

@@ -90,6 +90,41 @@ t.test('scanSingleSibling reads a one-sibling object in place, as decodeObject d
   t.equal(scanSingleSibling(b('\x02\x00\x01')), undefined, 'another version')
 })
 
+t.test('scanSingleSibling declines every byte string decodeObject rejects (seeded mutations)', async (t) => {
+  const prng = makePrng(seed ^ 0x5d)
+  const c = new Checks(t)
+  let rejected = 0
+  for (let i = 0; i < 20_000; i++) {
+    let obj: DvvObject = emptyObject
+    for (let k = prng.int(2); k >= 0; k--) {
+      obj = update(obj, prng.bool(0.7) ? join(obj) : { vv: [], dots: [] }, (1 + prng.int(300)) * 1000, {
+        timestampMs: prng.int(2 ** 40),
+        expiresAtMs: prng.bool() ? prng.int(2 ** 42) + 1 : 0,
+        ...(prng.bool(0.2) ? { tombstone: true, value: Buffer.alloc(0) } : { tombstone: false, value: prng.bytes(prng.int(60)) }),
+      }).object
+    }
+    const m = Buffer.from(encodeObject(obj))
+    for (let j = 1 + prng.int(2); j > 0; j--) m[prng.int(m.length)] = prng.bool(0.25) ? prng.int(256) : prng.int(4)
+    let decoded: DvvObject | undefined
+    try {
+      decoded = decodeObject(m)
+    } catch {
+      rejected++
+      c.ok(scanSingleSibling(m) === undefined, `rejected by decodeObject, declined by the scan: ${m.toString('hex')}`)
+      continue
+    }
+    const one = scanSingleSibling(m)
+    if (decoded.siblings.length !== 1) {
+      c.ok(one === undefined, 'several siblings: declined')
+      continue
+    }
+    const s = decoded.siblings[0]!
+    c.ok(one !== undefined && m.subarray(one.valueStart, one.valueEnd).equals(s.value) && one.tombstone === s.tombstone && one.expiresAtMs === s.expiresAtMs, `read as decodeObject reads it: ${m.toString('hex')}`)
+  }
+  c.done()
+  t.ok(rejected > 1000, `${rejected} mutated objects rejected`)
+})
+
 t.test('object decoding: unknown version and malformed bytes', async (t) => {
   const bytes = encodeObject(write(undefined, 'hi', 7).object)
   t.equal(code(() => decodeObject(Buffer.concat([b('\x02'), bytes.subarray(1)]))), 'KV_UNSUPPORTED_VERSION')

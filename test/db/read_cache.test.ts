@@ -7,6 +7,10 @@ import t from 'tap'
 import { open } from '../../lib'
 import { sleep, strs, testCluster } from './cluster_support'
 import { tempDir, rejection } from '../support/tmp'
+import { Database } from '../../lib/db/database'
+import type { Router } from '../../lib/db/router'
+import type { Admin } from '../../lib/db/admin'
+import { encodeObject, type ConflictPolicy, type Sibling } from '../../lib/cluster'
 
 async function hits(db: { admin: { stats(): Promise<{ client: { cacheHits: number } }> } }): Promise<number> {
   return (await db.admin.stats()).client.cacheHits
@@ -162,4 +166,33 @@ t.test('every kind of key reads from the caches: short ASCII strings, long and n
   tt.equal((await db.get(Buffer.from('plain')))?.value.toString(), 'w0', 'a string and its bytes are one key')
   tt.equal(await hits(db), h0 + 2 * keys.length + 1, 'all answered from the caches')
   tt.equal(await db.get('absent'), undefined)
+})
+
+t.test('a resolver that throws on a cache answer fails the get; a get it starts does not change the key of the round', async (tt) => {
+  // Database alone, with a router whose cache holds two siblings for one key.
+  const now = Date.now()
+  const sibling = (replica: number, v: string): Sibling => ({ dot: { replica, counter: 1 }, timestampMs: now, expiresAtMs: 0, tombstone: false, value: Buffer.from(v) })
+  const twoSiblings = encodeObject({ vv: [{ replica: 1024, counter: 1 }, { replica: 2048, counter: 1 }], siblings: [sibling(1024, 'a'), sibling(2048, 'b')] })
+  const rounds: string[] = []
+  const router: Router = {
+    cached: (key) => (key.toString() === 'user:1234' ? Buffer.from(twoSiblings) : undefined),
+    get: (key, _r, _t, cb) => {
+      rounds.push(key.toString())
+      cb(undefined, undefined)
+    },
+    put: () => undefined,
+  }
+  let calls = 0
+  const policy: ConflictPolicy = {
+    kind: 'resolver',
+    resolve: () => {
+      calls++
+      void db.get('cfg:9').catch(() => undefined) // writes the shared key buffer
+      throw new Error('cannot merge')
+    },
+  }
+  const db: Database = new Database(router, { replicas: 3, readQuorum: 2, writeQuorum: 2, timeoutMs: 1000 }, policy, () => now, {} as Admin, async () => undefined)
+  tt.equal(((await rejection(db.get('user:1234'))) as Error | undefined)?.message, 'cannot merge', 'the resolver error fails the get')
+  tt.equal(calls, 1, 'the resolver ran once')
+  tt.same(rounds, ['cfg:9'], 'no quorum round for a key nobody asked for')
 })

@@ -55,3 +55,17 @@ t.test('openTableFile: option, then RINGWOOD_READER, then the addon decide', asy
   t.type(f, PreadFile)
   f.close()
 })
+
+t.test('hugePages advises a SharedArrayBuffer (THP in madvise mode) and leaves its bytes alone', { skip: native === undefined ? 'addon not built' : false }, async (t) => {
+  const sab = new SharedArrayBuffer(8 * 1024 * 1024 + 64)
+  const u8 = new Uint8Array(sab)
+  u8[0] = 7
+  u8[u8.length - 1] = 9
+  const thp = fs.existsSync('/sys/kernel/mm/transparent_hugepage/enabled') ? fs.readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8') : ''
+  const took = native!.hugePages!(new Int32Array(sab, 64))
+  t.equal(typeof took, 'boolean')
+  if (/\[(madvise|always)\]/.test(thp)) t.equal(took, true, `the kernel takes the advice (${thp.trim()})`)
+  t.equal(u8[0], 7)
+  t.equal(u8[u8.length - 1], 9, 'contents unchanged')
+  t.equal(native!.hugePages!(new Uint8Array(0)), false, 'an empty view: nothing to advise')
+})

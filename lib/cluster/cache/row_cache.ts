@@ -18,6 +18,7 @@ import { assert } from '../../assert'
 import { readCacheBucketBytes, readCacheBytesMax } from '../../constants'
 import { invalidArgument } from '../../errors'
 import { hash32 } from '../../util/hash'
+import { native } from '../../storage/mmap/native'
 
 /** The buffer's header: word 0 is `enabled`. */
 const headerBytes = 64
@@ -39,6 +40,8 @@ const entryHeaderBytes = 8
 const checkAt = 4
 /** The largest key plus object a bucket holds. */
 export const readCacheEntryBytesMax = dataBytes - entryHeaderBytes
+/** Caches this large ask for transparent huge pages. */
+const readCacheHugePagesFrom = 4 * 1024 * 1024
 /** Seed of the object checksum (hash32 of the object, seeded with the key's hash). */
 const checkSeed = 0x52634368
 /**
@@ -68,7 +71,12 @@ export function checkReadCacheBytes(bytes: unknown): number {
 export function createReadCache(bytes: number): SharedArrayBuffer {
   if (checkReadCacheBytes(bytes) === 0) throw invalidArgument('a read cache needs bytes')
   const buckets = 2 ** Math.floor(Math.log2(bytes / bucketBytes))
-  return new SharedArrayBuffer(headerBytes + buckets * bucketBytes)
+  const buffer = new SharedArrayBuffer(headerBytes + buckets * bucketBytes)
+  // Reads land anywhere in the table: with 4 KiB pages nearly every one is a TLB miss (costly
+  // under a hypervisor's nested paging). Huge pages where the kernel offers them (THP in
+  // "madvise" mode); advised before the nodes first touch the memory. Best effort.
+  if (buffer.byteLength >= readCacheHugePagesFrom) native?.hugePages?.(new Uint8Array(buffer))
+  return buffer
 }
 
 export class RowCache {

@@ -108,35 +108,54 @@ const scanned: SingleSibling = { valueStart: 0, valueEnd: 0, expiresAtMs: 0, tom
 /**
  * The one sibling of the object encoded in `buf` (§4.2), read in place: nothing is allocated,
  * and the answer is overwritten by the next call. Undefined for an object of another sibling
- * count, or bytes that do not parse as one (decodeObject then says what is wrong). It checks
- * the layout, not the rules checkObject applies: use it for bytes a node stored and checked.
+ * count, or for bytes decodeObject would reject (it then says what is wrong): the same layout
+ * and the same rules (checkObject) are checked.
  */
 export function scanSingleSibling(buf: Uint8Array): SingleSibling | undefined {
   try {
     if (buf[0] !== objectFormatVersion) return undefined
     const vvEntries = readVarint(buf, 1)
-    let at = varintEnd.offset
-    for (let i = 0; i < 2 * vvEntries && at < buf.length; i++) {
-      readVarint(buf, at)
+    if (vvEntries > versionVectorEntriesMax) return undefined
+    const vvStart = varintEnd.offset
+    let at = vvStart
+    let previous = -1
+    for (let i = 0; i < vvEntries; i++) {
+      const replica = readVarint(buf, at)
+      const counter = readVarint(buf, varintEnd.offset)
       at = varintEnd.offset
+      if (replica <= previous || replica > 0xffffffff || counter < 1) return undefined
+      previous = replica
     }
     if (readVarint(buf, at) !== 1) return undefined
-    readVarint(buf, varintEnd.offset) // dot: replica
-    readVarint(buf, varintEnd.offset) // dot: counter
+    const dotReplica = readVarint(buf, varintEnd.offset)
+    const dotCounter = readVarint(buf, varintEnd.offset)
     at = varintEnd.offset
+    if (dotCounter < 1 || dotCounter > vvCounter(buf, vvStart, vvEntries, dotReplica)) return undefined
     const flags = at < buf.length ? buf[at]! : -1
     if (flags < 0 || (flags & ~(flagTombstone | flagExpiry)) !== 0) return undefined
     readVarint(buf, at + 1) // timestampMs
     const expiresAtMs = flags & flagExpiry ? readVarint(buf, varintEnd.offset) : 0
+    if (flags & flagExpiry && expiresAtMs === 0) return undefined
     const length = readVarint(buf, varintEnd.offset)
     const start = varintEnd.offset
-    if (start + length !== buf.length) return undefined
+    if (start + length !== buf.length || (flags & flagTombstone && length !== 0)) return undefined
     scanned.valueStart = start
     scanned.valueEnd = start + length
     scanned.expiresAtMs = expiresAtMs
     scanned.tombstone = (flags & flagTombstone) !== 0
     return scanned
   } catch {
-    return undefined // a varint past the end: not an object
+    return undefined // a varint past the end or too long: not an object
   }
+}
+
+/** The counter of `replica` in the encoded vv of `entries` entries at `at` (0 if absent). */
+function vvCounter(buf: Uint8Array, at: number, entries: number, replica: number): number {
+  for (let i = 0; i < entries; i++) {
+    const r = readVarint(buf, at)
+    const counter = readVarint(buf, varintEnd.offset)
+    at = varintEnd.offset
+    if (r === replica) return counter
+  }
+  return 0
 }

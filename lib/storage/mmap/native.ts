@@ -13,6 +13,8 @@ export interface NativeAddon {
   /** 0 = taken; 1 = held elsewhere in this process; 2 = held by another process. */
   lock(path: string): 0 | 1 | 2
   unlock(path: string): boolean
+  /** MADV_HUGEPAGE on the whole pages of a view (a SharedArrayBuffer's too); true if taken. Absent from an addon built before it. */
+  hugePages?(view: ArrayBufferView): boolean
 }
 
 function packageRoot(): string {
