@@ -84,7 +84,7 @@ export { checkSetRequest, checkDeleteRequest, checkGetRequest, checkKey, checkVa
 export { COORDINATOR_ACTOR, VNODE_ACTOR_BASE, vnodeActor, VnodeType, CoordinatorType } from './wire/actors'
 export { payloadCopy, payloadView } from './wire/payload'
 export { encodeWrite, decodeWrite, encodeKeyed, decodeKeyed, encodeObjectReply, decodeObjectReply, encodeGet, decodeGet, type WireWrite } from './wire/replica_wire'
-export { RequestDriver, type DriverOptions, type DriverStats, type PutCallback, type GetCallback } from './driver/request_driver'
+export { RequestDriver, type DriverOptions, type DriverStats, type PutCallback, type GetCallback, type MergedFromCaches } from './driver/request_driver'
 export type { NodeStats } from './node/cluster_node'
 export type { NodeSetupData } from './node/node_setup_data'
 export { nodeDir, replicaIdOf } from './node/node_identity'

@@ -176,7 +176,7 @@ export class Database {
   private fromCaches(key: Bytes, bytes: Buffer, r: number): Promise<GetResult | undefined> | null {
     const cached = this.router.cached(bytes, r)
     if (cached === undefined) return null
-    const answer = this.cachedAnswer(key, cached)
+    const answer = cached instanceof Uint8Array ? this.cachedAnswer(key, cached) : this.answer(toBuffer(key), cached.merged, this.turnNow.now())
     if (answer === null) return null
     if (this.hitsThisTurn === 0) setImmediate(this.nextTurn)
     if (++this.hitsThisTurn <= readCacheHitsPerTurnMax) return Promise.resolve(answer)

@@ -5,7 +5,7 @@
 import { KvError } from '../errors'
 import type { Transport } from '../transport'
 import {
-  COORDINATOR_ACTOR, CoordinatorType, RequestDriver, decodeObject, decodeObjectReply, encodeGet, encodeWrite, payloadCopy, selectTargets,
+  COORDINATOR_ACTOR, CoordinatorType, RequestDriver, type MergedFromCaches, decodeObject, decodeObjectReply, encodeGet, encodeWrite, payloadCopy, selectTargets,
   type GetCallback, type PutCallback, type WireWrite,
 } from '../cluster'
 
@@ -13,7 +13,7 @@ export interface Router {
   put(write: WireWrite, w: number, timeoutMs: number, cb: PutCallback): void
   get(key: Buffer, r: number, timeoutMs: number, cb: GetCallback): void
   /** A get answered without a message (the read caches, PROTOCOL.md §9.8): the object bytes, or undefined. `key` is used during the call only. */
-  cached(key: Buffer, r: number): Uint8Array | undefined
+  cached(key: Buffer, r: number): Uint8Array | MergedFromCaches | undefined
 }
 
 /** Client-driven (Dynamo §6.4): the driver itself. */

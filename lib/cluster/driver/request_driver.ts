@@ -24,10 +24,16 @@ import { decodeObjectReply, decodeWriteReply, encodeKeyed, encodeWrite, type Wir
 import { ReplicaOutbox } from './replica_outbox'
 import type { RowCache } from '../cache/row_cache'
 import { readCacheRepairEvery } from '../../constants'
-import { CacheReader } from './cache_reader'
+import { CacheReader, type DifferingObjects } from './cache_reader'
+import { mergeAnswers, staleReplicas } from '../coordinator/read_repair'
 
 /** A put's answer: the client's new context, §4.4 encoding. */
 export type PutCallback = (err: KvError | undefined, context: Buffer | undefined) => void
+/** A read-cache answer that merged the R primaries' differing objects (§9.8). */
+export interface MergedFromCaches {
+  readonly merged: DvvObject
+}
+
 /** A get's answer: the merged object (undefined: not found). */
 export type GetCallback = (err: KvError | undefined, object: DvvObject | undefined) => void
 
@@ -49,6 +55,8 @@ export interface DriverStats {
   getRounds: number
   /** Gets answered from the read caches (§9.8), without a message. */
   cacheHits: number
+  /** Of cacheHits, those that merged differing objects of the R primaries (a write on its way, §9.8). */
+  cacheMerges: number
   /** Background quorum rounds started after cache answers (readCacheRepairEvery, §9.8). */
   cacheRepairRounds: number
   repairsSent: number
@@ -136,7 +144,7 @@ export class RequestDriver {
   private batchNowMs: number | undefined
   /** Per partition of `table`: its primaries as read targets (what selectTargets gives when all are healthy). */
   private primaryTargets: (readonly Target[] | undefined)[] = []
-  readonly counters = { puts: 0, gets: 0, getRounds: 0, cacheHits: 0, cacheRepairRounds: 0, repairsSent: 0, timeouts: 0, unavailable: 0 }
+  readonly counters = { puts: 0, gets: 0, getRounds: 0, cacheHits: 0, cacheMerges: 0, cacheRepairRounds: 0, repairsSent: 0, timeouts: 0, unavailable: 0 }
   private readonly isHealthy = (node: number): boolean => this.healthyAt(node, this.batchNowMs ?? this.o.clock.monotonicMs())
   /** The one health rule: this node, or up and not suspected at `nowMs`. */
   private readonly healthyAt = (node: number, nowMs: number): boolean =>
@@ -311,20 +319,47 @@ export class RequestDriver {
 
   /**
    * A get answered from the read caches (§9.8): the stored object bytes (a copy) the first R
-   * primaries' caches agree on, or undefined (a miss, an unhealthy primary, answers that
-   * differ, no caches): then call get(), whose quorum round reads every replica and repairs.
+   * primaries' caches agree on, or the merge of their objects when each holds the key but they
+   * differ (stale ones are sent a repair), or undefined (a miss, an unhealthy primary, no
+   * caches): then call get(), whose quorum round reads every replica and repairs.
    * `key` is used during the call only (it may be a reused scratch buffer).
    */
-  cached(key: Buffer, r: number): Uint8Array | undefined {
-    const bytes = this.caches?.read(this.table, key, r)
-    if (bytes === undefined) return undefined
+  cached(key: Buffer, r: number): Uint8Array | MergedFromCaches | undefined {
+    const caches = this.caches
+    if (caches === undefined) return undefined
+    let answer: Uint8Array | MergedFromCaches | undefined = caches.read(this.table, key, r)
+    if (answer === undefined) {
+      if (caches.differing === undefined) return undefined
+      answer = this.mergeCached(key, caches.differing)
+      if (answer === undefined) return undefined
+    }
     this.counters.gets++
     if (++this.counters.cacheHits % readCacheRepairEvery === 0) {
       // A background round over every replica, so that the ones cache answers skip are repaired too.
       this.counters.cacheRepairRounds++
       this.round(Buffer.from(key), r, this.o.replicaTimeoutMs, ignoreAnswer) // (key may be a scratch view)
     }
-    return bytes
+    return answer
+  }
+
+  /** The merge of the R primaries' differing cached objects (§9.8); repairs those that differ from it. */
+  private mergeCached(key: Buffer, d: DifferingObjects): MergedFromCaches | undefined {
+    let objects: DvvObject[]
+    try {
+      objects = d.objects.map((b) => decodeObject(b))
+    } catch {
+      return undefined // bytes no replica would send: the quorum round answers (and reports)
+    }
+    const merged = mergeAnswers(objects, this.o.policy)!
+    const answers = new Map<number, DvvObject | undefined>()
+    d.nodes.forEach((node, i) => answers.set(node, objects[i]))
+    const stale = staleReplicas(answers, merged, new Set(d.nodes))
+    if (stale.length > 0) {
+      const raw = encodeObject(merged)
+      for (const node of stale) this.sendRepair(node, d.partition, key, raw)
+    }
+    this.counters.cacheMerges++
+    return { merged }
   }
 
   /** selectTargets' targets for a read (a get uses no spares); shared while every primary is healthy. */
@@ -350,12 +385,7 @@ export class RequestDriver {
           if (e.message.kind === 'read') {
             this.requestKeyed(round, node, round.partition, VnodeType.READ, round.hintOf(node), round.key, undefined, readAnswer)
           } else if (e.message.kind === 'repair') {
-            this.counters.repairsSent++
-            try {
-              this.o.transport.send(node, vnodeActor(round.partition), VnodeType.REPAIR, encodeKeyed(0, round.key, encodeObject(e.message.object)))
-            } catch {
-              // a node that went down misses the repair; a later read or anti-entropy repairs it
-            }
+            this.sendRepair(node, round.partition, round.key, encodeObject(e.message.object))
           }
           break
         }
@@ -373,6 +403,16 @@ export class RequestDriver {
   }
 
   // ---- plumbing ----
+
+  /** A one-way REPAIR (§5.5) of `object` (encoded) for `key`; `key` is copied into the message at once. */
+  private sendRepair(node: number, partition: number, key: Buffer, object: Uint8Array): void {
+    this.counters.repairsSent++
+    try {
+      this.o.transport.send(node, vnodeActor(partition), VnodeType.REPAIR, encodeKeyed(0, key, object))
+    } catch {
+      // a node that went down misses the repair; a later read or anti-entropy repairs it
+    }
+  }
 
 
   /** A failed request's answer; background repair rounds (no client waiting) are not counted. */

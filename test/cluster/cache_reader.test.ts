@@ -1,0 +1,101 @@
+// The caller's side of the read caches (PROTOCOL.md §9.8), on a RequestDriver with real
+// RowCaches and a transport that records what it is asked to send: identical objects answer
+// as they are; objects that differ are merged and the primaries holding a stale one get a
+// REPAIR; a primary without the key, or bytes that do not decode, leave the get to the round.
+
+import t from 'tap'
+import {
+  PreferenceTable, RequestDriver, RowCache, SuspicionTable, claim, createReadCache, decodeKeyed, decodeObject, encodeObject, keepSiblings,
+  ringHash, objectsEquivalent, type ConflictPolicy, type DvvObject, type MergedFromCaches,
+} from '../../lib/cluster'
+import { emptyObject, join, update } from '../../lib/cluster/versioning/dvv_object'
+import type { Transport } from '../../lib/transport'
+import { ManualClock } from '../../lib/util/clock'
+
+const nodes = [{ id: 1 }, { id: 2 }, { id: 3 }]
+const table = new PreferenceTable(claim(nodes, 16), nodes, 3)
+const key = Buffer.from('k')
+const hash = ringHash(key)
+const [a, b, c] = table.forKey(key).primaries as [number, number, number]
+
+function setup(policy: ConflictPolicy = keepSiblings) {
+  const sent: { to: number; type: number; payload: Buffer }[] = []
+  const transport = {
+    self: 0,
+    isUp: () => true,
+    send: (to: number, _actor: number, type: number, payload: Uint8Array) => sent.push({ to, type, payload: Buffer.from(payload) }),
+    request: () => {
+      throw new Error('no request expected')
+    },
+  } as unknown as Transport
+  const caches: (RowCache | undefined)[] = []
+  for (const n of nodes) {
+    caches[n.id] = new RowCache(createReadCache(64 * 1024))
+    caches[n.id]!.setEnabled(true)
+  }
+  const driver = new RequestDriver({ transport, clock: new ManualClock(), detector: new SuspicionTable(), policy, replicaTimeoutMs: 1000, readCaches: caches }, table)
+  const put = (node: number, obj: DvvObject): void => caches[node]!.put(hash, key, encodeObject(obj))
+  return { sent, caches, driver, put }
+}
+
+const write = (obj: DvvObject, ctx: boolean, replica: number, value: string, ts: number): DvvObject =>
+  update(obj, ctx ? join(obj) : { vv: [], dots: [] }, replica, { timestampMs: ts, expiresAtMs: 0, tombstone: false, value: Buffer.from(value) }).object
+
+const v1 = write(emptyObject, false, 1000, 'v1', 1)
+const v2 = write(v1, true, 2000, 'v2', 2) // supersedes v1
+const other = write(v1, false, 3000, 'other', 3) // concurrent with v2
+
+t.test('identical objects in the first R primaries: the bytes, nothing sent', async (tt) => {
+  const { sent, driver, put } = setup()
+  put(a, v2)
+  put(b, v2)
+  const got = driver.cached(key, 2)
+  tt.ok(got instanceof Uint8Array && objectsEquivalent(decodeObject(got), v2))
+  tt.same(sent, [])
+  tt.equal(driver.stats().cacheMerges, 0)
+})
+
+t.test('a write on its way (one primary newer): the merge is the answer, the stale primary gets a REPAIR', async (tt) => {
+  const { sent, driver, put } = setup()
+  put(a, v1)
+  put(b, v2)
+  put(c, v1) // not among the first R = 2: not read
+  const got = driver.cached(key, 2) as MergedFromCaches
+  tt.ok(got !== undefined && !(got instanceof Uint8Array), 'merged')
+  tt.ok(objectsEquivalent(got.merged, v2), 'the newer object wins')
+  tt.equal(sent.length, 1, 'one repair')
+  tt.equal(sent[0]!.to, a, 'to the primary that held v1')
+  const repair = decodeKeyed(sent[0]!.payload)
+  tt.ok(repair.key.equals(key) && objectsEquivalent(decodeObject(repair.object), v2), 'carrying the merge')
+  const s = driver.stats()
+  tt.equal(s.cacheHits, 1)
+  tt.equal(s.cacheMerges, 1)
+  tt.equal(s.repairsSent, 1)
+})
+
+t.test('concurrent objects: siblings merged (or the newest under LWW), each differing primary repaired', async (tt) => {
+  const { sent, driver, put } = setup()
+  put(a, v2)
+  put(b, other)
+  const got = driver.cached(key, 2) as MergedFromCaches
+  tt.same(got.merged.siblings.map((s) => s.value.toString()).sort(), ['other', 'v2'])
+  tt.same(sent.map((s) => s.to).sort(), [a, b].sort(), 'both differ from the merge')
+  const lww = setup({ kind: 'lww' })
+  lww.put(a, v2)
+  lww.put(b, other)
+  const newest = lww.driver.cached(key, 2) as MergedFromCaches
+  tt.same(newest.merged.siblings.map((s) => s.value.toString()), ['other'], 'LWW keeps the newest')
+})
+
+t.test('a primary without the key, or bytes that do not decode: no answer, nothing sent (the quorum round reads)', async (tt) => {
+  const { sent, caches, driver, put } = setup()
+  put(a, v2)
+  tt.equal(driver.cached(key, 2), undefined, 'the second primary lacks the key')
+  caches[b]!.put(hash, key, Buffer.from([1, 2, 3]))
+  tt.equal(driver.cached(key, 2), undefined, 'the second primary holds bytes that are not an object')
+  caches[b]!.setEnabled(false)
+  put(b, v1)
+  tt.equal(driver.cached(key, 2), undefined, 'a disabled cache is not read')
+  tt.same(sent, [])
+  tt.equal(driver.stats().cacheMerges, 0)
+})
