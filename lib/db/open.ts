@@ -33,6 +33,7 @@ export async function open(options: OpenOptions): Promise<Database> {
     conflict: o.conflict.kind === 'lww' ? 'lww' : 'siblings',
     membership,
     replicas: o.replicas,
+    readQuorum: o.readQuorum,
     replicaTimeoutMs: o.replicaTimeoutMs,
     hints: o.hints,
     readCaches,

@@ -103,31 +103,39 @@ t.test('an entry whose bucket seq is odd (being written) is a miss', async (tt) 
 t.test('a writer thread racing a reader never yields a torn object', async (tt) => {
   const sab = createReadCache(64 * 1024)
   const c = new RowCache(sab)
+  // ctl[0]: the reader asks the writer to stop; ctl[1]: the writer has started.
+  const ctl = new Int32Array(new SharedArrayBuffer(8))
   // The writer rewrites 6 keys of one bucket with objects whose bytes all equal one counter
-  // byte; lengths vary (up to 600 bytes: the bucket compacts and evicts all the time).
+  // byte; lengths vary (up to 600 bytes: the bucket compacts and evicts all the time). It runs
+  // until the reader is done (at most 20 s), however slowly either thread starts on a busy machine.
   const src = `
     const { workerData, parentPort } = require('node:worker_threads')
     const { RowCache } = require(${JSON.stringify(require.resolve('../../lib/cluster'))})
     const c = new RowCache(workerData.sab)
-    const until = Date.now() + workerData.ms
+    const ctl = workerData.ctl
+    const until = Date.now() + 20000
     let n = 0
-    while (Date.now() < until) {
+    while (Atomics.load(ctl, 0) === 0 && Date.now() < until) {
       for (let k = 0; k < 6; k++) {
         n++
         c.put(0, Buffer.from('key' + k), Buffer.alloc(20 + ((n * 37) % 580), n & 0xff))
       }
+      if (n === 6) Atomics.store(ctl, 1, 1)
     }
     parentPort.postMessage(n)
   `
-  const worker = new Worker(src, { eval: true, workerData: { sab, ms: 300 } })
+  const worker = new Worker(src, { eval: true, workerData: { sab, ctl } })
   const written = new Promise<number>((resolve, reject) => {
     worker.once('message', resolve)
     worker.once('error', reject)
   })
+  const start = Date.now()
+  while (Atomics.load(ctl, 1) === 0 && Date.now() - start < 10_000) await new Promise((r) => setTimeout(r, 5))
   let hits = 0
   let torn = 0
-  const until = Date.now() + 250
-  while (Date.now() < until) {
+  const from = Date.now()
+  // At least 250 ms and 2000 hits, at most 5 s.
+  while (Date.now() - from < 5000 && (Date.now() - from < 250 || hits < 2000)) {
     for (let k = 0; k < 6; k++) {
       const v = c.get(0, Buffer.from('key' + k))
       if (v === undefined) continue
@@ -135,6 +143,7 @@ t.test('a writer thread racing a reader never yields a torn object', async (tt) 
       for (let i = 1; i < v.length; i++) if (v[i] !== v[0]) torn++
     }
   }
+  Atomics.store(ctl, 0, 1)
   tt.ok((await written) > 0, 'the writer wrote')
   await worker.terminate()
   tt.equal(torn, 0, `no torn object in ${hits} hits`)

@@ -101,7 +101,8 @@ t.test('a caller looping on cached gets still lets timers and replies in', async
 })
 
 t.test('batches: large objects are answered one by one; a short timeout fails only its own get', async (tt) => {
-  const db = await testCluster(tt, { nodes: 1, replicas: 1, readQuorum: 1, writeQuorum: 1, partitions: 8 })
+  // Generous timeouts: 44 MiB of writes on a busy 2-core machine can take seconds; timeouts are not what this tests.
+  const db = await testCluster(tt, { nodes: 1, replicas: 1, readQuorum: 1, writeQuorum: 1, partitions: 8, replicaTimeoutMs: 20_000, timeoutMs: 30_000 })
   const big = (c: number): Buffer => Buffer.alloc(11 * 1024 * 1024, c)
   await Promise.all([db.set('b1', big(1)), db.set('b2', big(2)), db.set('b3', big(3))])
   const got = await Promise.all([db.get('b1'), db.get('b2'), db.get('b3'), db.set('b4', big(4)).then(() => db.get('b4'))])
@@ -117,7 +118,7 @@ t.test('batches: large objects are answered one by one; a short timeout fails on
 })
 
 t.test('batches: writes whose answers (whole objects) would not fit one answer are each applied once', async (tt) => {
-  const db = await testCluster(tt, { nodes: 1, replicas: 1, readQuorum: 1, writeQuorum: 1, partitions: 8 })
+  const db = await testCluster(tt, { nodes: 1, replicas: 1, readQuorum: 1, writeQuorum: 1, partitions: 8, replicaTimeoutMs: 20_000, timeoutMs: 30_000 })
   await db.set('K', Buffer.alloc(6 * 1024 * 1024, 7))
   // Six blind writes in one tick: one batch, each answer carrying the 6 MiB sibling (36 MiB in all).
   const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => db.set('K', `x${i}`)))
@@ -195,4 +196,15 @@ t.test('a resolver that throws on a cache answer fails the get; a get it starts 
   tt.equal(((await rejection(db.get('user:1234'))) as Error | undefined)?.message, 'cannot merge', 'the resolver error fails the get')
   tt.equal(calls, 1, 'the resolver ran once')
   tt.same(rounds, ['cfg:9'], 'no quorum round for a key nobody asked for')
+})
+
+t.test('a node publishes only the partitions it serves among the first R primaries; a get with a larger R takes the round', async (tt) => {
+  const db = await testCluster(tt, { nodes: 3, replicas: 3, partitions: 16 }) // R = 2
+  await db.set('k', 'v', { w: 'ALL' })
+  const s0 = (await db.admin.stats()).client
+  tt.equal((await db.get('k'))?.value.toString(), 'v')
+  tt.equal((await db.get('k', { r: 'ALL' }))?.value.toString(), 'v')
+  const s1 = (await db.admin.stats()).client
+  tt.equal(s1.cacheHits - s0.cacheHits, 1, 'R = 2: from the caches')
+  tt.equal(s1.getRounds - s0.getRounds, 1, 'R = 3: the third primary caches nothing of it, so a round')
 })

@@ -48,6 +48,7 @@ export class ClusterNode implements VnodeHost {
   private transition: Promise<void> = Promise.resolve()
   /** This node's shared read cache (§9.8), undefined when off. */
   private readonly cache: RowCache | undefined
+  private readonly cachedPartitions: Uint8Array
 
   constructor(
     private readonly t: Transport,
@@ -59,6 +60,12 @@ export class ClusterNode implements VnodeHost {
     this.cache = sab === undefined ? undefined : new RowCache(sab)
     const m = d.membership
     const table = new PreferenceTable(m.owners, m.nodes, d.replicas)
+    // Client-driven gets read the caches of a key's first R primaries only (§9.8).
+    this.cachedPartitions = new Uint8Array(m.partitions)
+    for (let p = 0; p < m.partitions; p++) {
+      const at = table.entry(p).primaries.indexOf(t.self)
+      if (at >= 0 && at < d.readQuorum) this.cachedPartitions[p] = 1
+    }
     this.driver = new RequestDriver({ transport: t, clock, detector: this.detector, policy: this.policy, replicaTimeoutMs: d.replicaTimeoutMs }, table)
     t.onNodeEvent((node, up) => {
       if (up) {
@@ -82,7 +89,7 @@ export class ClusterNode implements VnodeHost {
       this.replicaId = opened.replicaId
       // A predecessor's cache may hold writes this incarnation lost (§9.8): start empty.
       this.cache?.clear()
-      this.store = new VnodeStore(opened.engine, this.policy, opened.replicaId, this.clock, this.cache)
+      this.store = new VnodeStore(opened.engine, this.policy, opened.replicaId, this.clock, this.cache, this.cachedPartitions)
       this.cache?.setEnabled(true)
       this.hints = HintStore.load(opened.engine, this.policy, this.clock, (n) => this.driver.healthy(n) && n !== this.t.self, this.deliver, this.d.hints)
     })

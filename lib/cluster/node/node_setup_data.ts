@@ -10,6 +10,8 @@ export interface NodeSetupData {
   readonly conflict: 'siblings' | 'lww'
   readonly membership: Membership
   readonly replicas: number
+  /** The database's default R: a node publishes to its read cache the partitions it serves among the first R primaries (§9.8). */
+  readonly readQuorum: number
   readonly replicaTimeoutMs: number
   readonly hints: HintStoreOptions
   /** Each node's shared read cache by node id (§9.8; shared, not copied, by the structured clone); empty when off. */

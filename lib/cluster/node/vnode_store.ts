@@ -7,7 +7,9 @@
 // the engine has it, so two writes of one key never read the same base (a dot is never reused).
 // The shared read cache (§9.8), when given, holds for a key either nothing or exactly what a
 // read would answer: every store updates it synchronously, a failed store empties it, and a
-// read publishes what it found only while no write of the key is in flight.
+// read publishes what it found only while no write of the key is in flight. Only the
+// partitions `cachedPartitions` marks are published (those this node serves among the first R
+// primaries: the caller reads no other cache).
 
 import type { Engine } from '../../storage'
 import { applyClientWrite, mergeObjects, type ConflictPolicy } from '../versioning/conflict_policy'
@@ -39,7 +41,14 @@ export class VnodeStore {
     readonly replicaId: number,
     private readonly clock: Clock,
     private readonly cache?: RowCache,
+    /** By partition: 1 where this node publishes to the cache (default: every partition). */
+    private readonly cachedPartitions?: Uint8Array,
   ) {}
+
+  /** The cache to publish objects of `partition` in, if any. */
+  private cacheFor(partition: number): RowCache | undefined {
+    return this.cachedPartitions === undefined || this.cachedPartitions[partition] === 1 ? this.cache : undefined
+  }
 
   private readStored(skey: Buffer): Buffer | undefined {
     if (this.overlay.size > 0) {
@@ -49,11 +58,11 @@ export class VnodeStore {
     return this.engine.getSync(skey)
   }
 
-  private store(skey: Buffer, key: Uint8Array, bytes: Buffer): Promise<void> {
+  private store(partition: number, skey: Buffer, key: Uint8Array, bytes: Buffer): Promise<void> {
     const k = skey.toString('latin1')
     this.overlay.set(k, bytes)
     this.writing.set(k, (this.writing.get(k) ?? 0) + 1)
-    const cache = this.cache
+    const cache = this.cacheFor(partition)
     const hash = cache === undefined ? 0 : ringHash(key)
     cache?.put(hash, key, bytes)
     const settled = (): void => {
@@ -80,8 +89,9 @@ export class VnodeStore {
     this.counters.reads++
     const skey = dataKey(partition, key)
     const bytes = this.readStored(skey)
-    if (bytes !== undefined && this.cache !== undefined && (this.writing.size === 0 || !this.writing.has(skey.toString('latin1')))) {
-      this.cache.put(ringHash(key), key, bytes)
+    const cache = this.cacheFor(partition)
+    if (bytes !== undefined && cache !== undefined && (this.writing.size === 0 || !this.writing.has(skey.toString('latin1')))) {
+      cache.put(ringHash(key), key, bytes)
     }
     return bytes
   }
@@ -98,7 +108,7 @@ export class VnodeStore {
     const context = w.context === undefined ? undefined : decodeContext(w.key, w.context)
     const r = applyClientWrite(stored, { value: w.value, context, ttlMs: w.ttlMs, timestampMs: this.clock.nowMs() }, this.replicaId, this.policy)
     const object = encodeObject(r.object)
-    await this.store(skey, w.key, object)
+    await this.store(partition, skey, w.key, object)
     return { object, context: encodeContext(w.key, r.context) }
   }
 
@@ -114,6 +124,6 @@ export class VnodeStore {
     const merged = raw === undefined ? incoming : mergeObjects(decodeObject(raw), incoming, this.policy)!
     const bytes = raw === undefined ? Buffer.from(objectBytes) : encodeObject(merged)
     if (raw !== undefined && bytes.equals(raw)) return
-    await this.store(skey, key, bytes)
+    await this.store(partition, skey, key, bytes)
   }
 }
