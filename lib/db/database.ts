@@ -176,7 +176,7 @@ export class Database {
   private fromCaches(key: Bytes, bytes: Buffer, r: number): Promise<GetResult | undefined> | null {
     const cached = this.router.cached(bytes, r)
     if (cached === undefined) return null
-    const answer = cached instanceof Uint8Array ? this.cachedAnswer(key, cached) : this.answer(toBuffer(key), cached.merged, this.turnNow.now())
+    const answer = cached instanceof Uint8Array ? this.cachedAnswer(key, cached) : this.answer(key, cached.merged, this.turnNow.now())
     if (answer === null) return null
     if (this.hitsThisTurn === 0) setImmediate(this.nextTurn)
     if (++this.hitsThisTurn <= readCacheHitsPerTurnMax) return Promise.resolve(answer)
@@ -191,7 +191,7 @@ export class Database {
   }
 
   /** What a get returns for the merged object. */
-  private answer(key: Buffer, object: DvvObject | undefined, nowMs = this.nowMs()): GetResult | undefined {
+  private answer(key: Bytes, object: DvvObject | undefined, nowMs = this.nowMs()): GetResult | undefined {
     const r = readResult(object, this.policy, nowMs)
     return r === undefined ? undefined : new ReadAnswer(key, r.value, r.siblings, r.context)
   }
@@ -211,7 +211,7 @@ export class Database {
       } catch {
         return null
       }
-      return this.answer(toBuffer(key), object, now) // a resolver that throws fails this get
+      return this.answer(key, object, now) // a resolver that throws fails this get
     }
     if (one.tombstone || (one.expiresAtMs !== 0 && one.expiresAtMs <= now)) return undefined
     return new ReadAnswer(key, Buffer.from(raw.buffer, raw.byteOffset + one.valueStart, one.valueEnd - one.valueStart), undefined, raw)

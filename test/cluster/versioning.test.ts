@@ -2,7 +2,7 @@
 // (PROTOCOL.md §4.2–§4.6). Dynamo §4.4 (data versioning).
 
 import t from 'tap'
-import { makePrng, seedFromEnv } from '../../lib/util/prng'
+import { makePrng, seedFromEnv, type Prng } from '../../lib/util/prng'
 import { isKvError } from '../../lib/errors'
 import { emptyObject, join, sync, update, type DvvObject } from '../../lib/cluster/versioning/dvv_object'
 import { decodeObject, encodeObject, encodedObjectLength, scanSingleSibling } from '../../lib/cluster/versioning/object_codec'
@@ -30,6 +30,27 @@ function write(obj: DvvObject | undefined, value: string | undefined, replica: n
   return applyClientWrite(obj, { value: value === undefined ? undefined : b(value), context: ctx, timestampMs: ts, ttlMs }, replica, policy)
 }
 
+/** An object made by 1..writes+1 client writes of random replicas, each seeing the state before it with probability `join`. */
+function randomObject(prng: Prng, o: { writes: number; replica: () => number; join: number; tombstones: number; valueBytes: number; expiryMax: number }): DvvObject {
+  let obj: DvvObject = emptyObject
+  for (let k = prng.int(o.writes); k >= 0; k--) {
+    obj = update(obj, prng.bool(o.join) ? join(obj) : { vv: [], dots: [] }, o.replica(), {
+      timestampMs: prng.int(2 ** 40),
+      expiresAtMs: prng.bool() ? prng.int(o.expiryMax) + 1 : 0,
+      ...(prng.bool(o.tombstones) ? { tombstone: true, value: Buffer.alloc(0) } : { tombstone: false, value: prng.bytes(prng.int(o.valueBytes)) }),
+    }).object
+  }
+  return obj
+}
+
+/** scanSingleSibling on `bytes` reads what decodeObject read (`obj`): declined unless one sibling, else the same value, expiry and tombstone. */
+function scanAgrees(bytes: Buffer, obj: DvvObject): boolean {
+  const one = scanSingleSibling(bytes)
+  if (obj.siblings.length !== 1) return one === undefined
+  const s = obj.siblings[0]!
+  return one !== undefined && bytes.subarray(one.valueStart, one.valueEnd).equals(s.value) && one.expiresAtMs === s.expiresAtMs && one.tombstone === s.tombstone
+}
+
 t.test('object encoding v1: golden bytes, round trip, canonical', async (t) => {
   const o = write(undefined, 'hi', 7).object
   const bytes = encodeObject(o)
@@ -40,16 +61,7 @@ t.test('object encoding v1: golden bytes, round trip, canonical', async (t) => {
   const prng = makePrng(seed)
   const c = new Checks(t)
   for (let i = 0; i < 300; i++) {
-    let obj: DvvObject = emptyObject
-    for (let k = prng.int(6); k >= 0; k--) {
-      const r = prng.int(4)
-      obj = update(obj, prng.bool() ? join(obj) : { vv: [], dots: [] }, r * 1000, {
-        timestampMs: prng.int(2 ** 40),
-        expiresAtMs: prng.bool() ? prng.int(2 ** 45) + 1 : 0,
-        tombstone: false,
-        value: prng.bytes(prng.int(40)),
-      }).object
-    }
+    const obj = randomObject(prng, { writes: 6, replica: () => prng.int(4) * 1000, join: 0.5, tombstones: 0, valueBytes: 40, expiryMax: 2 ** 45 })
     const enc = encodeObject(obj)
     c.ok(enc.length === encodedObjectLength(obj), 'length')
     c.ok(encodeObject(decodeObject(enc)).equals(enc), 'round trip is canonical')
@@ -62,25 +74,11 @@ t.test('scanSingleSibling reads a one-sibling object in place, as decodeObject d
   const c = new Checks(t)
   let singles = 0
   for (let i = 0; i < 400; i++) {
-    let obj: DvvObject = emptyObject
-    for (let k = prng.int(3); k >= 0; k--) {
-      obj = update(obj, prng.bool(0.7) ? join(obj) : { vv: [], dots: [] }, (1 + prng.int(3)) * 1000, {
-        timestampMs: prng.int(2 ** 40),
-        expiresAtMs: prng.bool() ? prng.int(2 ** 45) + 1 : 0,
-        ...(prng.bool(0.2) ? { tombstone: true, value: Buffer.alloc(0) } : { tombstone: false, value: prng.bytes(prng.int(300)) }),
-      }).object
-    }
+    const obj = randomObject(prng, { writes: 3, replica: () => (1 + prng.int(3)) * 1000, join: 0.7, tombstones: 0.2, valueBytes: 300, expiryMax: 2 ** 45 })
     const enc = encodeObject(obj)
-    const one = scanSingleSibling(enc)
-    if (obj.siblings.length !== 1) {
-      c.ok(one === undefined, 'several siblings: declined')
-      continue
-    }
+    c.ok(scanAgrees(enc, obj), obj.siblings.length === 1 ? 'one sibling: read as decodeObject reads it' : 'several siblings: declined')
+    if (obj.siblings.length !== 1) continue
     singles++
-    const s = obj.siblings[0]!
-    c.ok(one !== undefined, 'one sibling: read')
-    c.ok(enc.subarray(one!.valueStart, one!.valueEnd).equals(s.value), 'the value')
-    c.ok(one!.expiresAtMs === s.expiresAtMs && one!.tombstone === s.tombstone, 'expiry and tombstone')
     for (const cut of [1, 2, enc.length - 1]) c.ok(scanSingleSibling(enc.subarray(0, cut)) === undefined, `truncated at ${cut}: declined`)
     c.ok(scanSingleSibling(Buffer.concat([enc, b('x')])) === undefined, 'trailing bytes: declined')
   }
@@ -95,14 +93,7 @@ t.test('scanSingleSibling declines every byte string decodeObject rejects (seede
   const c = new Checks(t)
   let rejected = 0
   for (let i = 0; i < 20_000; i++) {
-    let obj: DvvObject = emptyObject
-    for (let k = prng.int(2); k >= 0; k--) {
-      obj = update(obj, prng.bool(0.7) ? join(obj) : { vv: [], dots: [] }, (1 + prng.int(300)) * 1000, {
-        timestampMs: prng.int(2 ** 40),
-        expiresAtMs: prng.bool() ? prng.int(2 ** 42) + 1 : 0,
-        ...(prng.bool(0.2) ? { tombstone: true, value: Buffer.alloc(0) } : { tombstone: false, value: prng.bytes(prng.int(60)) }),
-      }).object
-    }
+    const obj = randomObject(prng, { writes: 2, replica: () => (1 + prng.int(300)) * 1000, join: 0.7, tombstones: 0.2, valueBytes: 60, expiryMax: 2 ** 42 })
     const m = Buffer.from(encodeObject(obj))
     for (let j = 1 + prng.int(2); j > 0; j--) m[prng.int(m.length)] = prng.bool(0.25) ? prng.int(256) : prng.int(4)
     let decoded: DvvObject | undefined
@@ -113,13 +104,7 @@ t.test('scanSingleSibling declines every byte string decodeObject rejects (seede
       c.ok(scanSingleSibling(m) === undefined, `rejected by decodeObject, declined by the scan: ${m.toString('hex')}`)
       continue
     }
-    const one = scanSingleSibling(m)
-    if (decoded.siblings.length !== 1) {
-      c.ok(one === undefined, 'several siblings: declined')
-      continue
-    }
-    const s = decoded.siblings[0]!
-    c.ok(one !== undefined && m.subarray(one.valueStart, one.valueEnd).equals(s.value) && one.tombstone === s.tombstone && one.expiresAtMs === s.expiresAtMs, `read as decodeObject reads it: ${m.toString('hex')}`)
+    c.ok(scanAgrees(m, decoded), `read as decodeObject reads it: ${m.toString('hex')}`)
   }
   c.done()
   t.ok(rejected > 1000, `${rejected} mutated objects rejected`)

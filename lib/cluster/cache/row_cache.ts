@@ -84,8 +84,9 @@ export class RowCache {
   private readonly u16: Uint16Array
   private readonly u8: Uint8Array
   private readonly bucketMask: number
-  /** Reader: what the last probe saw (its bucket's `seq`, the object's length, its `ref` byte). */
+  /** What the last probe or find saw: its bucket's `seq`, the entry, its object's length, its `ref` byte. */
   private probedSeq = 0
+  private probedEntry = 0
   private probedLength = 0
   private probedRef = 0
 
@@ -123,36 +124,15 @@ export class RowCache {
 
   /**
    * The reader's first look: the byte offset of `key`'s entry, seen in a bucket whose `seq` was
-   * even (left in `probedSeq`, with the object's length and the entry's `ref` byte), or -1.
-   * Anything read here may be torn: every offset and length is checked against the bucket. The
-   * caller reads the object, then confirms with `confirmed`.
+   * even (left in `probedSeq`; `find` leaves the object's length and the entry's `ref` byte),
+   * or -1. The caller reads the object, then confirms with `confirmed`.
    */
   private probe(hash: number, key: Uint8Array): number {
     const b = this.bucketOf(hash)
     const seq = Atomics.load(this.i32, b >> 2)
-    if ((seq & 1) !== 0) return -1
-    const { i32, u16, u8 } = this
-    const count = u8[b + countAt]!
-    if (count > entriesMax) return -1
-    const h = hash | 0
-    const keyLength = key.length
-    next: for (let i = 0; i < count; i++) {
-      const ix = b + indexAt + i * indexEntryBytes
-      if (i32[ix >> 2] !== h) continue
-      const offset = u16[(ix + offsetAt) >> 1]!
-      if (offset < dataAt || (offset & 3) !== 0 || offset > bucketBytes - entryHeaderBytes) return -1
-      const e = b + offset
-      if (u16[e >> 1] !== keyLength) continue
-      const length = u16[(e + 2) >> 1]!
-      if (offset + entryHeaderBytes + keyLength + length > bucketBytes) return -1
-      const at = e + entryHeaderBytes
-      for (let j = 0; j < keyLength; j++) if (u8[at + j] !== key[j]) continue next
-      this.probedSeq = seq
-      this.probedLength = length
-      this.probedRef = ix + refAt
-      return e
-    }
-    return -1
+    if ((seq & 1) !== 0 || this.find(b, hash, key) < 0) return -1
+    this.probedSeq = seq
+    return this.probedEntry
   }
 
   /** The object read from entry `e` was stable (and, when verifying, intact): mark the entry referenced. */
@@ -263,16 +243,30 @@ export class RowCache {
     }
   }
 
-  /** The index position of `key` in open bucket `b`, or -1. */
+  /**
+   * The index position of `key` in bucket `b`, or -1; its entry's offset, object length and
+   * `ref` byte are left in `probedEntry`, `probedLength`, `probedRef`. A reader may see the
+   * bucket torn: every offset and length is checked against the bucket before it is used.
+   */
   private find(b: number, hash: number, key: Uint8Array): number {
     const { i32, u16, u8 } = this
     const count = u8[b + countAt]!
+    if (count > entriesMax) return -1
+    const keyLength = key.length
     next: for (let i = 0; i < count; i++) {
       const ix = b + indexAt + i * indexEntryBytes
       if (i32[ix >> 2] !== (hash | 0)) continue
-      const e = b + u16[(ix + offsetAt) >> 1]!
-      if (u16[e >> 1] !== key.length) continue
-      for (let j = 0; j < key.length; j++) if (u8[e + entryHeaderBytes + j] !== key[j]) continue next
+      const offset = u16[(ix + offsetAt) >> 1]!
+      if (offset < dataAt || (offset & 3) !== 0 || offset > bucketBytes - entryHeaderBytes) return -1
+      const e = b + offset
+      if (u16[e >> 1] !== keyLength) continue
+      const length = u16[(e + 2) >> 1]!
+      if (offset + entryHeaderBytes + keyLength + length > bucketBytes) return -1
+      const at = e + entryHeaderBytes
+      for (let j = 0; j < keyLength; j++) if (u8[at + j] !== key[j]) continue next
+      this.probedEntry = e
+      this.probedLength = length
+      this.probedRef = ix + refAt
       return i
     }
     return -1

@@ -1,7 +1,8 @@
 // The caller's side of the shared read caches (PROTOCOL.md §9.8): finds the object the first
 // R primaries of a key hold in their nodes' caches, when they all hold the very same bytes, or
 // each primary's object when they all hold the key but differ (the driver merges those).
-// Health is the driver's rule, asked with the monotonic time read once per event-loop turn. The RequestDriver owns one and decides what a hit or miss does.
+// Health is the driver's rule, asked with the monotonic time read once per event-loop turn.
+// The RequestDriver owns one and decides what a hit or miss does.
 
 import type { Clock } from '../../util/clock'
 import { TurnClock } from '../../util/clock'

@@ -414,7 +414,6 @@ export class RequestDriver {
     }
   }
 
-
   /** A failed request's answer; background repair rounds (no client waiting) are not counted. */
   private failed(err: KvError, cb: (err: KvError, x: undefined) => void): void {
     if (cb !== ignoreAnswer) {
