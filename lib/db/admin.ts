@@ -27,7 +27,7 @@ export interface ClusterStats {
   /** The caller's thread: requests, and replica requests in flight per node (mailbox depth as seen from here). */
   readonly client: DriverStats & { endpoint: EndpointStats }
   /** Each running node: its counters, event-loop utilization since the last stats() call, engine and mailbox stats. */
-  readonly nodes: (NodeStats & { endpoint: EndpointStats & { pendingRequests: number } })[]
+  readonly nodes: (NodeStats & { endpoint: EndpointStats & { pendingRequests: number; threadNice: number | null } })[]
 }
 
 export class Admin {

@@ -3,8 +3,9 @@
 // is KV_INVALID_ARGUMENT, before any worker starts.
 
 import os from 'node:os'
-import { readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax } from '../constants'
+import { nodeNiceDefault, readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax } from '../constants'
 import { invalidArgument } from '../errors'
+import { niceMax } from '../runtime/thread_priority'
 import { checkReadCacheBytes, resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../cluster'
 
 export type Coordination = 'client' | 'actor'
@@ -26,6 +27,11 @@ export interface OpenOptions extends ClusterOptions {
   hints?: HintOptions
   /** Bytes of each node's shared read cache (PROTOCOL.md §9.8; default 32 MiB, 0 = off). Client coordination only. */
   readCacheBytes?: number
+  /**
+   * Nice levels the node threads run below the thread that calls open() (RUNTIME.md §11;
+   * Linux only, elsewhere ignored): 0 to 19, default 10, 0 = the same priority.
+   */
+  nodeNice?: number
 }
 
 export interface ResolvedOpenOptions extends ResolvedClusterOptions {
@@ -34,9 +40,10 @@ export interface ResolvedOpenOptions extends ResolvedClusterOptions {
   readonly hints: HintOptions
   /** 0 when off (or under actor coordination, which does not read caches). */
   readonly readCacheBytes: number
+  readonly nodeNice: number
 }
 
-const extra = ['coordination', 'replicaTimeoutMs', 'hints', 'readCacheBytes']
+const extra = ['coordination', 'replicaTimeoutMs', 'hints', 'readCacheBytes', 'nodeNice']
 
 function positiveInt(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined
@@ -63,5 +70,9 @@ export function resolveOpenOptions(input: unknown): ResolvedOpenOptions {
   if (ageMsMax !== undefined) hints.ageMsMax = ageMsMax
   if (replayBytesPerSec !== undefined) hints.replayBytesPerSec = replayBytesPerSec
   const rc = checkReadCacheBytes(o['readCacheBytes'] ?? readCacheBytesDefault)
-  return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0 }
+  const nodeNice = o['nodeNice'] ?? nodeNiceDefault
+  if (typeof nodeNice !== 'number' || !Number.isInteger(nodeNice) || nodeNice < 0 || nodeNice > niceMax) {
+    throw invalidArgument(`nodeNice must be an integer in [0, ${niceMax}]`, { nodeNice })
+  }
+  return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0, nodeNice }
 }

@@ -24,6 +24,8 @@ export interface NodeWorkerData {
   idle: Partial<IdlePolicy>
   localRingBytes: number
   controlPort: MessagePort
+  /** Nice levels the worker lowers its thread's priority by (RUNTIME.md §11); 0 = unchanged. */
+  nice: number
 }
 
 /** What a node's setup module gets. */
@@ -46,7 +48,7 @@ export type SetupNode = (ctx: NodeContext) => void | Record<string, (...args: ne
 
 /** The control API every node exposes over comlink. */
 export interface NodeControl {
-  stats(): EndpointStats & { id: number; generation: number; pendingRequests: number }
+  stats(): EndpointStats & { id: number; generation: number; pendingRequests: number; threadNice: number | null }
   ping(): string
   /** Test hook: throws an uncaught error on the node's thread, which crashes it. */
   crash(): void

@@ -9,6 +9,7 @@ import nodeEndpoint from 'comlink/dist/umd/node-adapter'
 import { KvError } from '../errors'
 import type { FromNode, NodeControl, NodeWorkerData, SetupNode, ToNode } from './control'
 import { Endpoint } from './endpoint'
+import { lowerThreadPriority, threadNice } from './thread_priority'
 
 function post(m: FromNode): void {
   parentPort!.postMessage(m)
@@ -16,6 +17,9 @@ function post(m: FromNode): void {
 
 async function main(): Promise<void> {
   const data = workerData as NodeWorkerData
+  // First, so that threads the setup starts (compaction) inherit the lower priority.
+  lowerThreadPriority(data.nice)
+  const nice = threadNice() ?? null
   const ep = new Endpoint({ id: data.id, generation: data.generation, doorbell: data.doorbell, idle: data.idle, localRingBytes: data.localRingBytes, start: false })
   for (const link of data.links) ep.installPeer(link, false)
 
@@ -35,7 +39,7 @@ async function main(): Promise<void> {
 
   let extra: Record<string, (...args: never[]) => unknown> = {}
   const control: NodeControl = {
-    stats: () => ({ ...ep.stats, id: ep.id, generation: ep.generation, pendingRequests: ep.pendingRequests }),
+    stats: () => ({ ...ep.stats, id: ep.id, generation: ep.generation, pendingRequests: ep.pendingRequests, threadNice: nice }),
     ping: () => 'pong',
     crash: () => {
       setImmediate(() => {

@@ -12,6 +12,7 @@ import { createDoorbell } from './doorbell'
 import { Endpoint, type PeerListener } from './endpoint'
 import type { IdlePolicy } from './receive_loop'
 import { Supervisor } from './supervisor'
+import { niceMax } from './thread_priority'
 
 export interface RuntimeOptions {
   /** Node workers to start (endpoint ids 1..nodes). */
@@ -22,6 +23,11 @@ export interface RuntimeOptions {
   setupData?: unknown
   /** Data bytes of each mailbox ring (a power of two). */
   ringBytes?: number
+  /**
+   * Nice levels each node worker lowers its thread's priority by, relative to the thread that
+   * started the runtime (RUNTIME.md §11; Linux, else ignored). Default 0.
+   */
+  nodeNice?: number
   idle?: Partial<IdlePolicy>
   clock?: Clock
   restartBackoffMsMin?: number
@@ -45,6 +51,8 @@ export class Runtime {
     if (!Number.isInteger(Math.log2(ringBytes)) || ringBytes < mailboxRingBytesMin || ringBytes > mailboxRingBytesMax) {
       throw invalidArgument(`ringBytes must be a power of two in [${mailboxRingBytesMin}, ${mailboxRingBytesMax}]`, { ringBytes })
     }
+    const nice = opts.nodeNice ?? 0
+    if (!Number.isInteger(nice) || nice < 0 || nice > niceMax) throw invalidArgument(`nodeNice must be an integer in [0, ${niceMax}]`, { nodeNice: opts.nodeNice })
     const clock = opts.clock ?? systemClock
     const idle = opts.idle ?? {}
     const endpoint = new Endpoint({ id: 0, generation: 1, doorbell: createDoorbell(), clock, idle, localRingBytes: ringBytes })
@@ -52,7 +60,7 @@ export class Runtime {
       nodes: opts.nodes,
       setupModule: opts.setupModule ?? path.join(__dirname, 'echo_node.js'),
       setupData: opts.setupData,
-      ringBytes, idle, clock,
+      ringBytes, nice, idle, clock,
       restartBackoffMsMin: opts.restartBackoffMsMin,
       restartBackoffMsMax: opts.restartBackoffMsMax,
       onNodeExit: opts.onNodeExit,

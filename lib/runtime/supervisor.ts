@@ -30,6 +30,8 @@ export interface SupervisorOptions {
   setupModule: string
   setupData: unknown
   ringBytes: number
+  /** Nice levels each node worker lowers its thread's priority by (RUNTIME.md §11). */
+  nice: number
   idle: Partial<IdlePolicy>
   clock: Clock
   restartBackoffMsMin?: number
@@ -133,7 +135,7 @@ export class Supervisor {
     const channel = new MessageChannel()
     const data: NodeWorkerData = {
       id: s.id, generation: s.generation, doorbell: s.doorbell, links, setupModule: this.opts.setupModule, setupData: this.opts.setupData,
-      idle: this.opts.idle, localRingBytes: this.opts.ringBytes, controlPort: channel.port2,
+      idle: this.opts.idle, localRingBytes: this.opts.ringBytes, controlPort: channel.port2, nice: this.opts.nice,
     }
     const worker = new Worker(path.join(__dirname, 'node_worker.js'), { workerData: data, transferList: [channel.port2] })
     s.worker = worker

@@ -8,6 +8,7 @@ import t from 'tap'
 import { messageBytesMax } from '../../lib/constants'
 import { isKvError, type KvError } from '../../lib/errors'
 import { Runtime } from '../../lib/runtime'
+import { niceMax, threadNice } from '../../lib/runtime/thread_priority'
 import { makePrng, seedFromEnv } from '../../lib/util'
 import { A, SINK_SUMMARY, sinkPayload, TYPED_KNOWN, type SinkSummary } from './fixtures/test_node'
 
@@ -219,4 +220,22 @@ t.test('failFast: a full ring gives a retryable KV_OVERLOADED and loses nothing'
   const s = await summary(rt, 1)
   t.equal(s.received, sent, 'every accepted message arrived')
   t.equal(s.orderErrors, 0)
+})
+
+t.test('nodeNice: each node thread runs that many nice levels below the caller; 0 leaves it; bad values are refused', async (t) => {
+  const base = threadNice()
+  const rt = await Runtime.start({ nodes: 2, setupModule, nodeNice: 5 })
+  t.teardown(() => rt.close())
+  const plain = await Runtime.start({ nodes: 1, setupModule })
+  t.teardown(() => plain.close())
+  if (base === undefined) {
+    t.equal((await rt.control(1).stats()).threadNice, null, 'no thread priorities on this platform: reported as null')
+  } else {
+    for (const id of [1, 2]) t.equal((await rt.control(id).stats()).threadNice, Math.min(niceMax, base + 5), `node ${id} runs at nice ${base} + 5`)
+    t.equal((await plain.control(1).stats()).threadNice, base, 'the default (0) leaves the priority alone')
+    t.equal(threadNice(), base, "the caller's own priority is unchanged")
+  }
+  for (const bad of [-1, 20, 1.5, Number.NaN]) {
+    t.equal(await codeOf(Runtime.start({ nodes: 1, setupModule, nodeNice: bad })), 'KV_INVALID_ARGUMENT', `nodeNice ${bad} refused`)
+  }
 })
