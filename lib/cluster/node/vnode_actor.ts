@@ -37,8 +37,9 @@ function stopped(t: Transport): KvError {
 /**
  * Serves one §9.2 request of `partition`. READ answers synchronously from a view; the others
  * keep views into `payload` past this call, so it must be owned. Failures reach `answers`.
+ * `stored`: for a WRITE, the key's stored object as just read (null: none), else read here.
  */
-function serve(store: VnodeStore, hints: HintStore, partition: number, type: number, payload: Buffer, i: number, answers: Answers): void {
+function serve(store: VnodeStore, hints: HintStore, partition: number, type: number, payload: Buffer, i: number, answers: Answers, stored?: Buffer | null): void {
   const settle = (p: Promise<unknown>, ok: () => Uint8Array): void => {
     p.then(() => answers.ok(i, ok(), type !== VnodeType.WRITE), (err: unknown) => answers.error(i, asKvError(err)))
   }
@@ -54,7 +55,7 @@ function serve(store: VnodeStore, hints: HintStore, partition: number, type: num
       case VnodeType.WRITE: {
         const w = decodeWrite(payload, false)
         let out: { object: Buffer; context: Buffer } | undefined
-        settle(store.write(partition, w).then((r) => (out = r)), () => encodeWriteReply(out!.object, out!.context))
+        settle(store.write(partition, w, stored).then((r) => (out = r)), () => encodeWriteReply(out!.object, out!.context))
         return
       }
       case VnodeType.REPLICATE: {
@@ -201,26 +202,34 @@ function registerBatches(t: Transport, partitions: number, host: VnodeHost): voi
     // WRITE whose answer could take the batch's past the cap is not served but sent back alone.
     let writeAnswerBytes = 0
     for (let i = 0; reader.next(); i++) {
+      let stored: Buffer | null | undefined
       if (reader.kind === VnodeType.WRITE && count > 1) {
-        const bytes = writeAnswerEstimate(store, reader.partition, reader.payload())
+        stored = storedForWrite(store, reader.partition, reader.payload())
+        const bytes = (stored?.length ?? 0) + reader.payload().length
         if (writeAnswerBytes + bytes > replicaBatchReplyBytesMax) {
           answers.retryAlone(i)
           continue
         }
         writeAnswerBytes += bytes
       }
-      serve(store, hints, reader.partition, reader.kind, reader.payload(), i, answers)
+      serve(store, hints, reader.partition, reader.kind, reader.payload(), i, answers, stored)
     }
   })
 }
 
-/** At least the bytes of a WRITE's answer: the stored object plus the request (value, context). */
-function writeAnswerEstimate(store: VnodeStore, partition: number, payload: Buffer): number {
+/**
+ * The object stored for a WRITE's key (null: none), read once for both the answer's size (at
+ * least it plus the request) and the write itself; undefined when the request is malformed
+ * (serve() answers it with its error).
+ */
+function storedForWrite(store: VnodeStore, partition: number, payload: Buffer): Buffer | null | undefined {
+  let key: Uint8Array
   try {
-    return store.storedBytes(partition, decodeWrite(payload, false).key) + payload.length
+    key = decodeWrite(payload, false).key
   } catch {
-    return 0 // malformed: serve() answers it with its error
+    return undefined
   }
+  return store.stored(partition, key) ?? null
 }
 
 function asKvError(err: unknown): KvError {

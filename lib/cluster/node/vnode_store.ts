@@ -79,9 +79,9 @@ export class VnodeStore {
     })
   }
 
-  /** Bytes of the object stored for the key (0: none): what a WRITE's answer will at least carry. */
-  storedBytes(partition: number, key: Uint8Array): number {
-    return this.readStored(dataKey(partition, key))?.length ?? 0
+  /** The object bytes stored for the key, or undefined; unlike read(), not counted nor published. */
+  stored(partition: number, key: Uint8Array): Buffer | undefined {
+    return this.readStored(dataKey(partition, key))
   }
 
   /** The stored object bytes (§4.2), or undefined. Publishes what it found in the read cache. */
@@ -98,15 +98,16 @@ export class VnodeStore {
 
   /**
    * A client write at this replica (§9.2 WRITE). Throws KV_TOO_MANY_SIBLINGS (caps) or
-   * KV_INVALID_ARGUMENT (bad context) before anything is stored.
+   * KV_INVALID_ARGUMENT (bad context) before anything is stored. `stored`: the key's object
+   * as stored() returned it just before, synchronously (null: none); undefined: read it here.
    */
-  async write(partition: number, w: WireWrite): Promise<{ object: Buffer; context: Buffer }> {
+  async write(partition: number, w: WireWrite, stored?: Buffer | null): Promise<{ object: Buffer; context: Buffer }> {
     this.counters.writes++
     const skey = dataKey(partition, w.key)
-    const raw = this.readStored(skey)
-    const stored = raw === undefined ? undefined : decodeObject(raw)
+    const raw = stored === undefined ? this.readStored(skey) : stored ?? undefined
+    const current = raw === undefined ? undefined : decodeObject(raw)
     const context = w.context === undefined ? undefined : decodeContext(w.key, w.context)
-    const r = applyClientWrite(stored, { value: w.value, context, ttlMs: w.ttlMs, timestampMs: this.clock.nowMs() }, this.replicaId, this.policy)
+    const r = applyClientWrite(current, { value: w.value, context, ttlMs: w.ttlMs, timestampMs: this.clock.nowMs() }, this.replicaId, this.policy)
     const object = encodeObject(r.object)
     await this.store(partition, skey, w.key, object)
     return { object, context: encodeContext(w.key, r.context) }
