@@ -38,10 +38,6 @@ export async function open(options: OpenOptions): Promise<Database> {
     hints: o.hints,
     readCaches,
   }
-  // libuv's thread pool starts with the first asynchronous fs call of the process, and its
-  // threads inherit the nice value of the thread that made it: make it here, before the nodes
-  // lower their own priority, so that the application's pool keeps its priority (RUNTIME.md §11).
-  await fs.promises.access(o.dir)
   const rt = await Runtime.start({ nodes: o.nodes, setupModule: nodeSetupModule, setupData, nodeNice: o.nodeNice })
   const transport = new LocalTransport(rt.endpoint)
   const detector = new SuspicionTable()

@@ -19,7 +19,6 @@ async function main(): Promise<void> {
   const data = workerData as NodeWorkerData
   // First, so that threads the setup starts (compaction) inherit the lower priority.
   lowerThreadPriority(data.nice)
-  const nice = threadNice() ?? null
   const ep = new Endpoint({ id: data.id, generation: data.generation, doorbell: data.doorbell, idle: data.idle, localRingBytes: data.localRingBytes, start: false })
   for (const link of data.links) ep.installPeer(link, false)
 
@@ -39,7 +38,7 @@ async function main(): Promise<void> {
 
   let extra: Record<string, (...args: never[]) => unknown> = {}
   const control: NodeControl = {
-    stats: () => ({ ...ep.stats, id: ep.id, generation: ep.generation, pendingRequests: ep.pendingRequests, threadNice: nice }),
+    stats: () => ({ ...ep.stats, id: ep.id, generation: ep.generation, pendingRequests: ep.pendingRequests, threadNice: threadNice() ?? null }),
     ping: () => 'pong',
     crash: () => {
       setImmediate(() => {

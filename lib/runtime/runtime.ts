@@ -1,6 +1,7 @@
 // The runtime facade: starts the supervisor's endpoint and the node workers, and hands out
 // the supervisor's endpoint (to send to nodes), the control plane and close(). Holds no logic.
 
+import fs from 'node:fs'
 import path from 'node:path'
 import type * as Comlink from 'comlink'
 import { assertInteger } from '../assert'
@@ -53,6 +54,10 @@ export class Runtime {
     }
     const nice = opts.nodeNice ?? 0
     if (!Number.isInteger(nice) || nice < 0 || nice > niceMax) throw invalidArgument(`nodeNice must be an integer in [0, ${niceMax}]`, { nodeNice: opts.nodeNice })
+    // libuv's thread pool starts all its threads at the first queued job of the process, and
+    // they inherit the nice value of the thread that queued it: queue one from here before the
+    // nodes lower their priority, so that the application's pool keeps its own (§11).
+    if (nice > 0) await fs.promises.access(__dirname)
     const clock = opts.clock ?? systemClock
     const idle = opts.idle ?? {}
     const endpoint = new Endpoint({ id: 0, generation: 1, doorbell: createDoorbell(), clock, idle, localRingBytes: ringBytes })

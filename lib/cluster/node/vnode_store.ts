@@ -79,7 +79,10 @@ export class VnodeStore {
     })
   }
 
-  /** The object bytes stored for the key, or undefined; unlike read(), not counted nor published. */
+  /**
+   * The object bytes stored for the key, or undefined; unlike read(), not counted nor
+   * published. May be the in-flight overlay's own Buffer: never modify it.
+   */
   stored(partition: number, key: Uint8Array): Buffer | undefined {
     return this.readStored(dataKey(partition, key))
   }
