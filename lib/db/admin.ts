@@ -3,7 +3,7 @@
 // of this is on the data plane.
 
 import { KvError } from '../errors'
-import type { Runtime, EndpointStats } from '../runtime'
+import type { Runtime, EndpointStats, ThreadTimes } from '../runtime'
 import { decodeObject, checkKey, liveSiblings, type NodeStats, type RequestDriver, type SuspicionTable, type DriverStats } from '../cluster'
 
 export interface NodeInfoView {
@@ -27,7 +27,7 @@ export interface ClusterStats {
   /** The caller's thread: requests, and replica requests in flight per node (mailbox depth as seen from here). */
   readonly client: DriverStats & { endpoint: EndpointStats }
   /** Each running node: its counters, event-loop utilization since the last stats() call, engine and mailbox stats. */
-  readonly nodes: (NodeStats & { endpoint: EndpointStats & { pendingRequests: number; threadNice: number | null } })[]
+  readonly nodes: (NodeStats & { endpoint: EndpointStats & { pendingRequests: number; threadNice: number | null; threadTimes: ThreadTimes | null } })[]
 }
 
 export class Admin {

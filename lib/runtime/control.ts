@@ -6,6 +6,7 @@ import type { IdlePolicy } from './receive_loop'
 import type { PeerLink } from './peer'
 import type { Endpoint, EndpointStats } from './endpoint'
 import type { MessagePort } from 'node:worker_threads'
+import type { ThreadTimes } from './thread_times'
 
 export type ToNode =
   | { t: 'peer-up'; link: PeerLink }
@@ -48,7 +49,7 @@ export type SetupNode = (ctx: NodeContext) => void | Record<string, (...args: ne
 
 /** The control API every node exposes over comlink. */
 export interface NodeControl {
-  stats(): EndpointStats & { id: number; generation: number; pendingRequests: number; threadNice: number | null }
+  stats(): EndpointStats & { id: number; generation: number; pendingRequests: number; threadNice: number | null; threadTimes: ThreadTimes | null }
   ping(): string
   /** Test hook: throws an uncaught error on the node's thread, which crashes it. */
   crash(): void

@@ -10,6 +10,7 @@ import { KvError } from '../errors'
 import type { FromNode, NodeControl, NodeWorkerData, SetupNode, ToNode } from './control'
 import { Endpoint } from './endpoint'
 import { lowerThreadPriority, threadNice } from './thread_priority'
+import { threadTimes } from './thread_times'
 
 function post(m: FromNode): void {
   parentPort!.postMessage(m)
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
 
   let extra: Record<string, (...args: never[]) => unknown> = {}
   const control: NodeControl = {
-    stats: () => ({ ...ep.stats, id: ep.id, generation: ep.generation, pendingRequests: ep.pendingRequests, threadNice: threadNice() ?? null }),
+    stats: () => ({ ...ep.stats, id: ep.id, generation: ep.generation, pendingRequests: ep.pendingRequests, threadNice: threadNice() ?? null, threadTimes: threadTimes() ?? null }),
     ping: () => 'pong',
     crash: () => {
       setImmediate(() => {

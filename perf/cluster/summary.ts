@@ -90,15 +90,16 @@ export function printTargets(results: readonly Result[]): TargetLine[] {
 }
 
 export function printMailbox(results: readonly Result[]): void {
-  const rows = results.filter((r) => r.system === 'ringwood' && /^(caller_elu|cache_hit_pct|node\d+_)/.test(r.metric))
+  const rows = results.filter((r) => r.system === 'ringwood' && /^(caller_|cache_hit_pct|node\d+_)/.test(r.metric))
   if (rows.length === 0) return
   console.log('\nringwood, 1000 in flight: per node, sampled every 500 ms from db.admin.stats()')
   console.log('  mailbox = replica requests in flight from the caller to the node (client.inFlight); elu = the node thread\'s event-loop utilization; overflow = messages queued behind a full ring')
+  console.log('  cpu = cores the thread ran on; wait = seconds per second it was runnable but waited for a core (Linux schedstat)')
   const workloads = [...new Set(rows.map((r) => r.workload))]
   for (const w of workloads) {
     const get = (m: string): number | undefined => rows.find((r) => r.workload === w && r.metric === m)?.value
     const ids = [...new Set(rows.filter((r) => r.workload === w).map((r) => /^node(\d+)_/.exec(r.metric)?.[1]).filter((x): x is string => x !== undefined))]
-    const parts = ids.map((id) => `node ${id}: mailbox mean ${fmt(get(`node${id}_mailbox_mean`))} max ${fmt(get(`node${id}_mailbox_max`))}, elu ${get(`node${id}_elu`)?.toFixed(2) ?? '-'}, overflow ${fmt(get(`node${id}_overflow_queued`))}`)
-    console.log(`  ${w.padEnd(14)} caller elu ${get('caller_elu')?.toFixed(2) ?? '-'}, read-cache hits ${get('cache_hit_pct')?.toFixed(0) ?? '-'} % | ${parts.join(' | ')}`)
+    const parts = ids.map((id) => `node ${id}: mailbox mean ${fmt(get(`node${id}_mailbox_mean`))} max ${fmt(get(`node${id}_mailbox_max`))}, elu ${get(`node${id}_elu`)?.toFixed(2) ?? '-'}, cpu ${get(`node${id}_cpu`)?.toFixed(2) ?? '-'}, wait ${get(`node${id}_runq_wait`)?.toFixed(2) ?? '-'}, overflow ${fmt(get(`node${id}_overflow_queued`))}`)
+    console.log(`  ${w.padEnd(14)} caller elu ${get('caller_elu')?.toFixed(2) ?? '-'} cpu ${get('caller_cpu')?.toFixed(2) ?? '-'} wait ${get('caller_runq_wait')?.toFixed(2) ?? '-'}, read-cache hits ${get('cache_hit_pct')?.toFixed(0) ?? '-'} % | ${parts.join(' | ')}`)
   }
 }

@@ -6,6 +6,7 @@
 import fs from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { open, type Database } from '../../lib'
+import type { ThreadTimes } from '../../lib/runtime'
 
 export type Maybe<T> = T | Promise<T>
 
@@ -18,6 +19,9 @@ export interface MailboxSample {
   elu: Record<number, number>
   /** Per node id: the node endpoint's `queued` counter (messages that waited in its overflow queue). */
   queued: Record<number, number>
+  /** Per node id, since the previous sample: cores the node's thread ran on, and seconds per second it waited for one (absent where unreadable). */
+  cpu: Record<number, number>
+  runQueueWait: Record<number, number>
   /** Gets answered from the read caches (PROTOCOL.md §9.8) since the workload started, in percent of gets. */
   cacheHitPct: number
 }
@@ -62,6 +66,9 @@ export async function ringwoodSystem(dir: string, n: 1 | 3, readCacheBytes?: num
   })
   let t0 = performance.now()
   let lastQueued: Record<number, number> = {}
+  let lastTimes: Record<number, ThreadTimes> = {}
+  const times = (s: Awaited<ReturnType<Database['admin']['stats']>>): typeof lastTimes =>
+    Object.fromEntries(s.nodes.filter((x) => x.endpoint.threadTimes !== null).map((x) => [x.id, x.endpoint.threadTimes!]))
   let base = { gets: 0, cacheHits: 0 }
   const sys: System = {
     name: `ringwood N=${n}${readCacheBytes === undefined ? '' : ` read cache ${readCacheBytes / 1024 / 1024} MiB`}`,
@@ -79,6 +86,7 @@ export async function ringwoodSystem(dir: string, n: 1 | 3, readCacheBytes?: num
       // Resets the ELU windows of the nodes (each stats() call reports since the previous one).
       const s = await db.admin.stats()
       lastQueued = Object.fromEntries(s.nodes.map((x) => [x.id, x.endpoint.queued]))
+      lastTimes = times(s)
       base = { gets: s.client.gets, cacheHits: s.client.cacheHits }
       t0 = performance.now()
     },
@@ -86,7 +94,15 @@ export async function ringwoodSystem(dir: string, n: 1 | 3, readCacheBytes?: num
       const s = await db.admin.stats()
       const gets = s.client.gets - base.gets
       const cacheHitPct = gets === 0 ? 0 : (100 * (s.client.cacheHits - base.cacheHits)) / gets
-      const out: MailboxSample = { atMs: performance.now() - t0, inFlight: {}, elu: {}, queued: {}, cacheHitPct }
+      const out: MailboxSample = { atMs: performance.now() - t0, inFlight: {}, elu: {}, queued: {}, cpu: {}, runQueueWait: {}, cacheHitPct }
+      const now = times(s)
+      for (const [id, t] of Object.entries(now)) {
+        const was = lastTimes[Number(id)]
+        if (was === undefined || t.atMs <= was.atMs || t.cpuMs < was.cpuMs) continue // (a restarted node is a new thread)
+        out.cpu[Number(id)] = (t.cpuMs - was.cpuMs) / (t.atMs - was.atMs)
+        out.runQueueWait[Number(id)] = (t.runQueueWaitMs - was.runQueueWaitMs) / (t.atMs - was.atMs)
+      }
+      lastTimes = now
       for (const node of s.nodes) {
         out.inFlight[node.id] = s.client.inFlight[node.id] ?? 0
         out.elu[node.id] = node.eventLoopUtilization

@@ -9,6 +9,7 @@ import { makePrng } from '../../lib/util/prng'
 import { percentile, type Result } from '../lib/report'
 import { opStream } from './zipfian'
 import { lmdbSystem, lruSystem, redisSystem, ringwoodSystem, type MailboxSample, type System } from './systems'
+import { threadTimes } from '../../lib/runtime/thread_times'
 
 export const jobNames = ['lru-cache', 'lmdb', 'redis', 'ringwood-n1', 'ringwood-n3', 'ringwood-n1-cache', 'ringwood-n3-cache'] as const
 export type JobName = (typeof jobNames)[number]
@@ -108,6 +109,9 @@ interface Measured {
   readUs: Float64Array
   updateUs: Float64Array
   callerElu: number
+  /** The caller's thread over the workload: cores it ran on, and seconds per second it waited for one (undefined: unreadable). */
+  callerCpu: number | undefined
+  callerRunQueueWait: number | undefined
   samples: MailboxSample[]
 }
 
@@ -138,6 +142,7 @@ async function measure(sys: System, keys: readonly string[], value: (i: number) 
     }, 500)
   }
   const elu0 = performance.eventLoopUtilization()
+  const times0 = threadTimes()
   const t0 = performance.now()
   const deadline = t0 + capS * 1000
   const wOff = Math.floor(t0) * 1000 // distinct values per workload
@@ -173,9 +178,12 @@ async function measure(sys: System, keys: readonly string[], value: (i: number) 
   await Promise.all(lanes)
   const seconds = (performance.now() - t0) / 1000
   const callerElu = performance.eventLoopUtilization(elu0).utilization
+  const times1 = threadTimes()
+  const callerCpu = times0 && times1 ? (times1.cpuMs - times0.cpuMs) / (times1.atMs - times0.atMs) : undefined
+  const callerRunQueueWait = times0 && times1 ? (times1.runQueueWaitMs - times0.runQueueWaitMs) / (times1.atMs - times0.atMs) : undefined
   if (timer !== undefined) clearInterval(timer)
   await sampling
-  return { ops: done, seconds, misses, errors, readUs: readUs.subarray(0, reads), updateUs: updateUs.subarray(0, updates), callerElu, samples }
+  return { ops: done, seconds, misses, errors, readUs: readUs.subarray(0, reads), updateUs: updateUs.subarray(0, updates), callerElu, callerCpu, callerRunQueueWait, samples }
 }
 
 function latencies(emit: (r: Result) => void, w: string, s: string, prefix: string, us: Float64Array): void {
@@ -245,6 +253,8 @@ export async function runJob(job: JobName, o: JobOptions, emit: (r: Result) => v
         if (r.errors > 0) emit({ workload: w, system, metric: 'errors', value: r.errors })
         if (r.samples.length > 0) {
           emit({ workload: w, system, metric: 'caller_elu', value: round2(r.callerElu) })
+          if (r.callerCpu !== undefined) emit({ workload: w, system, metric: 'caller_cpu', value: round2(r.callerCpu) })
+          if (r.callerRunQueueWait !== undefined) emit({ workload: w, system, metric: 'caller_runq_wait', value: round2(r.callerRunQueueWait) })
           emit({ workload: w, system, metric: 'cache_hit_pct', value: round2(r.samples[r.samples.length - 1]!.cacheHitPct) })
           const ids = Object.keys(r.samples[0]!.inFlight).map(Number)
           for (const id of ids) {
@@ -253,6 +263,11 @@ export async function runJob(job: JobName, o: JobOptions, emit: (r: Result) => v
             emit({ workload: w, system, metric: `node${id}_mailbox_max`, value: Math.max(...depth) })
             emit({ workload: w, system, metric: `node${id}_elu`, value: round2(mean(r.samples.map((s) => s.elu[id] ?? 0))) })
             emit({ workload: w, system, metric: `node${id}_overflow_queued`, value: r.samples.reduce((a, s) => a + (s.queued[id] ?? 0), 0) })
+            const cpu = r.samples.filter((s) => s.cpu[id] !== undefined)
+            if (cpu.length > 0) {
+              emit({ workload: w, system, metric: `node${id}_cpu`, value: round2(mean(cpu.map((s) => s.cpu[id]!))) })
+              emit({ workload: w, system, metric: `node${id}_runq_wait`, value: round2(mean(cpu.map((s) => s.runQueueWait[id]!))) })
+            }
           }
         }
       }

@@ -9,6 +9,7 @@ import { messageBytesMax } from '../../lib/constants'
 import { isKvError, type KvError } from '../../lib/errors'
 import { Runtime } from '../../lib/runtime'
 import { niceMax, threadNice } from '../../lib/runtime/thread_priority'
+import { threadTimes } from '../../lib/runtime/thread_times'
 import { makePrng, seedFromEnv } from '../../lib/util'
 import { A, SINK_SUMMARY, sinkPayload, TYPED_KNOWN, type SinkSummary } from './fixtures/test_node'
 
@@ -238,4 +239,22 @@ t.test('nodeNice: each node thread runs that many nice levels below the caller; 
   for (const bad of [-1, 20, 1.5, Number.NaN]) {
     t.equal(await codeOf(Runtime.start({ nodes: 1, setupModule, nodeNice: bad })), 'KV_INVALID_ARGUMENT', `nodeNice ${bad} refused`)
   }
+})
+
+t.test("threadTimes: a thread's CPU time and run-queue wait, in node stats too", async (t) => {
+  const before = threadTimes()
+  if (before === undefined) {
+    t.comment('no /proc/thread-self/schedstat here')
+    return
+  }
+  let x = 0
+  const until = performance.now() + 30
+  while (performance.now() < until) x += Math.sqrt(x + 1) // run for a while
+  const after = threadTimes()!
+  t.ok(after.cpuMs > before.cpuMs, `cpu time grew while running (${(after.cpuMs - before.cpuMs).toFixed(1)} ms, x=${x > 0})`)
+  t.ok(after.runQueueWaitMs >= before.runQueueWaitMs && after.atMs > before.atMs, 'wait and clock never go back')
+  const rt = await Runtime.start({ nodes: 1, setupModule })
+  t.teardown(() => rt.close())
+  const node = (await rt.control(1).stats()).threadTimes
+  t.ok(node !== null && node.cpuMs > 0 && node.runQueueWaitMs >= 0, "a node reports its own thread's times")
 })
