@@ -5,7 +5,7 @@
 import os from 'node:os'
 import { nodeNiceDefault, readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax } from '../constants'
 import { invalidArgument } from '../errors'
-import { niceMax } from '../runtime/thread_priority'
+import { checkNodeNice } from '../runtime/thread'
 import { checkReadCacheBytes, resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../cluster'
 
 export type Coordination = 'client' | 'actor'
@@ -70,9 +70,6 @@ export function resolveOpenOptions(input: unknown): ResolvedOpenOptions {
   if (ageMsMax !== undefined) hints.ageMsMax = ageMsMax
   if (replayBytesPerSec !== undefined) hints.replayBytesPerSec = replayBytesPerSec
   const rc = checkReadCacheBytes(o['readCacheBytes'] ?? readCacheBytesDefault)
-  const nodeNice = o['nodeNice'] ?? nodeNiceDefault
-  if (typeof nodeNice !== 'number' || !Number.isInteger(nodeNice) || nodeNice < 0 || nodeNice > niceMax) {
-    throw invalidArgument(`nodeNice must be an integer in [0, ${niceMax}]`, { nodeNice })
-  }
+  const nodeNice = checkNodeNice(o['nodeNice'] ?? nodeNiceDefault)
   return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0, nodeNice }
 }

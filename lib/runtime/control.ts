@@ -6,7 +6,7 @@ import type { IdlePolicy } from './receive_loop'
 import type { PeerLink } from './peer'
 import type { Endpoint, EndpointStats } from './endpoint'
 import type { MessagePort } from 'node:worker_threads'
-import type { ThreadTimes } from './thread_times'
+import type { ThreadTimes } from './thread'
 
 export type ToNode =
   | { t: 'peer-up'; link: PeerLink }

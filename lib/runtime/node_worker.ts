@@ -9,8 +9,7 @@ import nodeEndpoint from 'comlink/dist/umd/node-adapter'
 import { KvError } from '../errors'
 import type { FromNode, NodeControl, NodeWorkerData, SetupNode, ToNode } from './control'
 import { Endpoint } from './endpoint'
-import { lowerThreadPriority, threadNice } from './thread_priority'
-import { threadTimes } from './thread_times'
+import { lowerThreadPriority, threadNice, threadTimes } from './thread'
 
 function post(m: FromNode): void {
   parentPort!.postMessage(m)

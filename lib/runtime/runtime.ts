@@ -13,7 +13,7 @@ import { createDoorbell } from './doorbell'
 import { Endpoint, type PeerListener } from './endpoint'
 import type { IdlePolicy } from './receive_loop'
 import { Supervisor } from './supervisor'
-import { niceMax } from './thread_priority'
+import { checkNodeNice } from './thread'
 
 export interface RuntimeOptions {
   /** Node workers to start (endpoint ids 1..nodes). */
@@ -52,8 +52,7 @@ export class Runtime {
     if (!Number.isInteger(Math.log2(ringBytes)) || ringBytes < mailboxRingBytesMin || ringBytes > mailboxRingBytesMax) {
       throw invalidArgument(`ringBytes must be a power of two in [${mailboxRingBytesMin}, ${mailboxRingBytesMax}]`, { ringBytes })
     }
-    const nice = opts.nodeNice ?? 0
-    if (!Number.isInteger(nice) || nice < 0 || nice > niceMax) throw invalidArgument(`nodeNice must be an integer in [0, ${niceMax}]`, { nodeNice: opts.nodeNice })
+    const nice = checkNodeNice(opts.nodeNice ?? 0)
     // libuv's thread pool starts all its threads at the first queued job of the process, and
     // they inherit the nice value of the thread that queued it: queue one from here before the
     // nodes lower their priority, so that the application's pool keeps its own (§11).

@@ -9,7 +9,7 @@ import { makePrng } from '../../lib/util/prng'
 import { percentile, type Result } from '../lib/report'
 import { opStream } from './zipfian'
 import { lmdbSystem, lruSystem, redisSystem, ringwoodSystem, type MailboxSample, type System } from './systems'
-import { threadTimes } from '../../lib/runtime/thread_times'
+import { threadTimes } from '../../lib/runtime/thread'
 
 export const jobNames = ['lru-cache', 'lmdb', 'redis', 'ringwood-n1', 'ringwood-n3', 'ringwood-n1-cache', 'ringwood-n3-cache'] as const
 export type JobName = (typeof jobNames)[number]

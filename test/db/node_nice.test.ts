@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import t from 'tap'
 import { open } from '../../lib'
-import { niceMax, threadNice } from '../../lib/runtime/thread_priority'
+import { niceMax, threadNice } from '../../lib/runtime/thread'
 import { testCluster } from './cluster_support'
 import { rejection, tempDir } from '../support/tmp'
 
