@@ -174,6 +174,33 @@ t.test('holdsObject compares in place', async (tt) => {
   tt.equal(c.holdsObject(3, key('b'), Buffer.from('same')), false, 'another key')
 })
 
+t.test('prefetching reads only inside the bucket and changes nothing, whatever a torn bucket holds', async (tt) => {
+  const seed = seedFromEnv()
+  tt.comment(`seed ${seed} (RINGWOOD_SEED=${seed} reproduces)`)
+  const prng = makePrng(seed)
+  const sab = createReadCache(2 * readCacheBucketBytes)
+  const c = new RowCache(sab)
+  c.put(1, key('a'), Buffer.from('object-a'))
+  tt.ok(c.prefetchEntry(1) > 0, 'an entry that is there is loaded')
+  const u8 = new Uint8Array(sab)
+  const dv = new DataView(sab)
+  const last = 64 + readCacheBucketBytes // the last bucket: a read past it would be past the buffer
+  for (let i = 0; i < 2000; i++) {
+    for (let j = last; j < u8.length; j++) u8[j] = prng.int(256)
+    const hash = prng.int(2 ** 31) * 2 + 1 // odd: the last of two buckets
+    u8[last + 4] = prng.int(17) // count, sometimes past 15
+    const at = last + 8 + 8 * prng.int(15)
+    dv.setInt32(at, hash | 0, true) // an index entry naming the hash, at a random offset
+    if (prng.bool(0.5)) dv.setUint16(at + 4, readCacheBucketBytes - prng.int(300), true)
+    const before = Buffer.from(u8)
+    // An index read past the buffer gives undefined, and the sum NaN.
+    const loaded = c.prefetchBucket(hash) + c.prefetchEntry(hash)
+    if (!Number.isFinite(loaded)) return tt.fail(`read outside the buffer (seed ${seed}, round ${i})`)
+    if (!before.equals(u8)) return tt.fail(`prefetching changed the buffer (seed ${seed}, round ${i})`)
+  }
+  tt.pass('2000 torn buckets prefetched')
+})
+
 t.test('a writer that died with a bucket open leaves it a miss; the next write empties it and restores the parity', async (tt) => {
   const sab = createReadCache(64 * 1024)
   const c = new RowCache(sab)
