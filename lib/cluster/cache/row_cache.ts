@@ -42,8 +42,9 @@ const checkAt = 4
 export const readCacheEntryBytesMax = dataBytes - entryHeaderBytes
 /** Caches this large ask for transparent huge pages. */
 const readCacheHugePagesFrom = 4 * 1024 * 1024
-/** A cache line, and how much of an entry `prefetchEntry` loads (16-byte keys, 100-byte values: 156 bytes). */
+/** A cache line. */
 const prefetchSpan = 64
+/** How much of an entry `prefetchEntry` loads (a 16-byte key and a 100-byte value: about 145 bytes). */
 const prefetchEntryBytes = 256
 /** Seed of the object checksum (hash32 of the object, seeded with the key's hash). */
 const checkSeed = 0x52634368
@@ -133,10 +134,15 @@ export class RowCache {
    */
   prefetchBucket(hash: number): number {
     const b = this.bucketOf(hash)
-    return this.i32[b >> 2]! ^ this.i32[(b + prefetchSpan) >> 2]!
+    // The header and index are bytes 0..127: two cache lines, or three where the buffer does
+    // not start on a line (its allocator only promises 16-byte alignment).
+    return this.i32[b >> 2]! ^ this.i32[(b + prefetchSpan) >> 2]! ^ this.i32[(b + dataAt - 4) >> 2]!
   }
 
-  /** As prefetchBucket, for the first bytes of the entry the index names for `hash` (if any). */
+  /**
+   * As prefetchBucket, for a byte in every 64 of the first 256 bytes of the first entry the
+   * index names for `hash` (stopping at the bucket's end; the key is not compared).
+   */
   prefetchEntry(hash: number): number {
     const b = this.bucketOf(hash)
     const { i32, u16, u8 } = this
@@ -147,8 +153,9 @@ export class RowCache {
       if (i32[ix >> 2] !== (hash | 0)) continue
       // The bucket may be torn: stay inside it.
       const offset = u16[(ix + offsetAt) >> 1]!
+      const end = Math.min(bucketBytes, offset + prefetchEntryBytes)
       let sum = 0
-      for (let at = offset; at < bucketBytes && at < offset + prefetchEntryBytes; at += prefetchSpan) sum += u8[b + at]!
+      for (let at = offset; at < end; at += prefetchSpan) sum += u8[b + at]!
       return sum
     }
     return 0

@@ -22,7 +22,7 @@ export class CacheReader {
   private readonly turnClock: TurnClock
   /** After read() returned undefined: set when the caches held the key with differing objects. */
   differing: DifferingObjects | undefined
-  /** What prefetch() loaded, kept so that its loads are not optimized away. */
+  /** What prefetch() loaded: meaningless, kept so that the JIT keeps the loads. */
   prefetched = 0
 
   constructor(
