@@ -546,8 +546,19 @@ export class Endpoint {
 
   // ---- deadlines and close ----
 
+  /**
+   * Reads what the inbound rings hold now. Deadline sweeps (this one's, a coordinator's) call
+   * it first: an answer that arrived while this thread was busy elsewhere (a long synchronous
+   * stretch of the application, a GC pause) must not fail its request because it was read
+   * late. Does nothing from inside a drain (a handler may drive an injected clock).
+   */
+  readInbound(): void {
+    if (this.current === undefined && this.anyInbound()) this.loop.drain()
+  }
+
   private readonly sweep = (): void => {
     this.sweepTimer = undefined
+    this.readInbound()
     const expired: ResponseCallback[] = []
     this.requests.collect(this.clock.monotonicMs(), -1, expired)
     if (expired.length > 0) {

@@ -65,19 +65,7 @@ export class ReceiveLoop {
     if (this.stopped) return
     const ep = this.ep
     ep.stats.loopRuns++
-    let passes = 0
-    let got = 0
-    ep.batchNowMs = ep.clock.monotonicMs()
-    try {
-      do {
-        got = ep.drainOnce(batchRecordsMax)
-        if (ep.hasQueued) ep.pumpAll()
-        ep.flush()
-        passes++
-      } while (got > 0 && passes < batchPassesMax && !this.stopped)
-    } finally {
-      ep.batchNowMs = NaN
-    }
+    const got = this.drain()
     if (this.stopped) return
     const t = now()
     if (got > 0 || ep.active) {
@@ -96,6 +84,29 @@ export class ReceiveLoop {
       return
     }
     this.park()
+  }
+
+  /**
+   * Takes what the inbound rings hold (up to batchPassesMax passes), sends what that queued;
+   * returns the records of the last pass. Also called by the deadline sweep before it fails
+   * anything (RUNTIME.md §3).
+   */
+  drain(): number {
+    const ep = this.ep
+    let passes = 0
+    let got = 0
+    ep.batchNowMs = ep.clock.monotonicMs()
+    try {
+      do {
+        got = ep.drainOnce(batchRecordsMax)
+        if (ep.hasQueued) ep.pumpAll()
+        ep.flush()
+        passes++
+      } while (got > 0 && passes < batchPassesMax && !this.stopped)
+    } finally {
+      ep.batchNowMs = NaN
+    }
+    return got
   }
 
   private spin(start: number): boolean {

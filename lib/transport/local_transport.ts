@@ -33,6 +33,10 @@ export class LocalTransport implements Transport {
     return this.endpoint.requestAsync(to, actor, type, payload, opts)
   }
 
+  readInbound(): void {
+    this.endpoint.readInbound()
+  }
+
   reply(target: ReplyTarget, payload: Uint8Array, type?: number): void {
     this.endpoint.reply(target, payload, type)
   }

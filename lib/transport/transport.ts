@@ -76,4 +76,6 @@ export interface Transport {
   nodes(): NodeId[]
   /** Node up/down events; returns the unsubscribe function. */
   onNodeEvent(listener: NodeListener): () => void
+  /** Handles the messages that have arrived but not been read yet (before deadlines are judged). */
+  readInbound(): void
 }

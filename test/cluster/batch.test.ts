@@ -15,7 +15,8 @@ import { registerVnodes, type VnodeHost } from '../../lib/cluster/node/vnode_act
 import { VnodeStore } from '../../lib/cluster/node/vnode_store'
 import { HintStore } from '../../lib/cluster/node/hint_store'
 import { ReplicaOutbox } from '../../lib/cluster/driver/replica_outbox'
-import { decodeObject } from '../../lib/cluster'
+import { PreferenceTable, RequestDriver, SuspicionTable, claim, decodeObject, keepSiblings } from '../../lib/cluster'
+import { ManualClock } from '../../lib/util/clock'
 import { replicaBatchItemsMax } from '../../lib/constants'
 import { errorCode as code, tempDir } from '../support/tmp'
 
@@ -114,6 +115,7 @@ class DirectTransport implements Transport {
   onNodeEvent(): () => void {
     return () => undefined
   }
+  readInbound(): void {} // replies are handed over by the test itself
 
   /** Delivers a request to an actor here; resolves with its reply. The view is overwritten after the call, as the runtime's is. */
   async deliver(actor: number, type: number, payload: Buffer): Promise<Reply> {
@@ -289,4 +291,38 @@ t.test('a batch that times out counts once against its node', async (tt) => {
   await Promise.resolve()
   tr.requests[0]!.cb(new KvError('KV_TIMEOUT', 'late'), undefined)
   tt.same(firsts, [true, false, false], 'every item fails; only the first is marked to count against the node')
+})
+
+t.test('the driver reads the answers that have arrived before it fails a request past its deadline', async (tt) => {
+  // Answers that arrived while the caller's thread was busy elsewhere sit unread until
+  // readInbound (the runtime's rings); the deadline sweep must read them first.
+  class LateReader extends DirectTransport {
+    arrived = false
+    override readInbound(): void {
+      if (!this.arrived) return
+      for (const r of this.requests.splice(0)) {
+        const n = readAll(r.payload, true).length
+        const w = new BatchReplyWriter(n)
+        for (let i = 0; i < n; i++) w.setObject(i, undefined) // not found
+        const buf = w.encode()
+        r.cb(undefined, { bytes: buf, offset: 0, length: buf.length } as unknown as IncomingMessage)
+      }
+    }
+  }
+  const nodes = [{ id: 1 }, { id: 2 }, { id: 3 }]
+  const table = new PreferenceTable(claim(nodes, 16), nodes, 3)
+  const outcome = async (arrived: boolean): Promise<string> => {
+    const tr = new LateReader()
+    const clock = new ManualClock()
+    const driver = new RequestDriver({ transport: tr, clock, detector: new SuspicionTable(), policy: keepSiblings, replicaTimeoutMs: 1000 }, table)
+    let result = 'pending'
+    driver.get(Buffer.from('k'), 2, 100, (err) => (result = err === undefined ? 'ok' : err.code))
+    await new Promise((r) => setImmediate(r)) // the round starts; the outbox sends its batches
+    tt.equal(tr.requests.length, 3, 'a read to each replica')
+    tr.arrived = arrived
+    clock.advance(150)
+    return result
+  }
+  tt.equal(await outcome(true), 'ok', 'answered: the answers had arrived, unread, when the deadline passed')
+  tt.equal(await outcome(false), 'KV_TIMEOUT', 'nothing arrived: the deadline fails the get')
 })

@@ -143,6 +143,23 @@ t.test('bad input: a clear error, nothing lost', async (t) => {
   t.equal(await codeOf(ep.requestAsync(1, A.SLOW, 0, u32(2000), { timeoutMs: 30 })), 'KV_TIMEOUT', 'a deadline fails the request')
 })
 
+t.test('an answer that arrived while the caller was blocked is read before deadlines are swept', async (t) => {
+  const rt = await Runtime.start({ nodes: 1, setupModule })
+  t.teardown(() => rt.close())
+  const ep = rt.endpoint
+  t.equal(await codeOf(ep.requestAsync(1, A.ECHO, 0, new Uint8Array(1))), 'ok', 'warm')
+  const answered: string[] = []
+  for (let round = 0; round < 3; round++) {
+    const p = codeOf(ep.requestAsync(1, A.ECHO, 0, new Uint8Array(8), { timeoutMs: 100 }))
+    await new Promise((r) => setImmediate(r)) // sent; the node answers at once
+    // The application blocks this thread well past the deadline (the node answered long before).
+    const until = Date.now() + 500
+    while (Date.now() < until);
+    answered.push(await p)
+  }
+  t.same(answered, ['ok', 'ok', 'ok'], 'answered, not timed out')
+})
+
 t.test('a node crashing mid-request: KV_UNAVAILABLE within a bounded time, then restart', async (t) => {
   const downs: number[] = []
   const rt = await Runtime.start({ nodes: 3, setupModule, restartBackoffMsMin: 20 })

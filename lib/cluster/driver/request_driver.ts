@@ -470,7 +470,15 @@ export class RequestDriver {
 
   private readonly sweep = (): void => {
     this.sweepTimer = undefined
-    const now = this.o.clock.monotonicMs()
+    let now = this.o.clock.monotonicMs()
+    for (const run of this.active) {
+      if (now >= run.deadlineMs) {
+        // Replies that arrived while this thread was busy elsewhere are taken into account first.
+        this.o.transport.readInbound()
+        now = this.o.clock.monotonicMs()
+        break
+      }
+    }
     for (const run of this.active) {
       if (now >= run.deadlineMs) {
         this.active.delete(run)
