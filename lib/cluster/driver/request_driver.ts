@@ -471,19 +471,19 @@ export class RequestDriver {
   private readonly sweep = (): void => {
     this.sweepTimer = undefined
     let now = this.o.clock.monotonicMs()
+    let readFirst = false
     for (const run of this.active) {
-      if (now >= run.deadlineMs) {
-        // Replies that arrived while this thread was busy elsewhere are taken into account first.
+      if (now < run.deadlineMs) continue
+      if (!readFirst) {
+        // Replies that arrived while this thread was busy elsewhere are taken into account
+        // first; they may finish this run (and others: a finished run leaves `active`).
+        readFirst = true
         this.o.transport.readInbound()
         now = this.o.clock.monotonicMs()
-        break
+        if (!this.active.has(run)) continue
       }
-    }
-    for (const run of this.active) {
-      if (now >= run.deadlineMs) {
-        this.active.delete(run)
-        run.step({ type: 'deadline' })
-      }
+      this.active.delete(run)
+      run.step({ type: 'deadline' })
     }
     if (this.active.size > 0) this.sweepTimer = this.o.clock.setTimeout(this.sweep, deadlineSweepMs)
   }
