@@ -6,7 +6,7 @@ export { Message, unknownType, type ReplyTarget } from './message'
 export type { ResponseCallback } from './request_table'
 export type { NodeContext, NodeControl, SetupNode } from './control'
 export type { IdlePolicy } from './receive_loop'
-export { threadTimes, type ThreadTimes } from './thread'
+export { threadShares, threadTimes, type ThreadTimes } from './thread'
 export { ECHO_ACTOR, registerEcho } from './echo_actor'
 export { Kind } from './envelope'
 // Ring primitives, for unit tests and dump tools.

@@ -80,3 +80,14 @@ export function threadTimes(): ThreadTimes | undefined {
     return undefined
   }
 }
+
+/**
+ * Between two readings of one thread's times: the cores it ran on and the seconds per second
+ * it waited for one; undefined unless they span time on one thread (a restarted node's thread
+ * starts again from zero).
+ */
+export function threadShares(from: ThreadTimes, to: ThreadTimes): { cpu: number; runQueueWait: number } | undefined {
+  const ms = to.atMs - from.atMs
+  if (ms <= 0 || to.cpuMs < from.cpuMs) return undefined
+  return { cpu: (to.cpuMs - from.cpuMs) / ms, runQueueWait: (to.runQueueWaitMs - from.runQueueWaitMs) / ms }
+}

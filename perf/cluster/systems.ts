@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { open, type Database } from '../../lib'
-import type { ThreadTimes } from '../../lib/runtime'
+import { threadShares, type ThreadTimes } from '../../lib/runtime'
 
 export type Maybe<T> = T | Promise<T>
 
@@ -98,9 +98,10 @@ export async function ringwoodSystem(dir: string, n: 1 | 3, readCacheBytes?: num
       const now = times(s)
       for (const [id, t] of Object.entries(now)) {
         const was = lastTimes[Number(id)]
-        if (was === undefined || t.atMs <= was.atMs || t.cpuMs < was.cpuMs) continue // (a restarted node is a new thread)
-        out.cpu[Number(id)] = (t.cpuMs - was.cpuMs) / (t.atMs - was.atMs)
-        out.runQueueWait[Number(id)] = (t.runQueueWaitMs - was.runQueueWaitMs) / (t.atMs - was.atMs)
+        const shares = was === undefined ? undefined : threadShares(was, t)
+        if (shares === undefined) continue
+        out.cpu[Number(id)] = shares.cpu
+        out.runQueueWait[Number(id)] = shares.runQueueWait
       }
       lastTimes = now
       for (const node of s.nodes) {

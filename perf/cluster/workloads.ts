@@ -9,7 +9,7 @@ import { makePrng } from '../../lib/util/prng'
 import { percentile, type Result } from '../lib/report'
 import { opStream } from './zipfian'
 import { lmdbSystem, lruSystem, redisSystem, ringwoodSystem, type MailboxSample, type System } from './systems'
-import { threadTimes } from '../../lib/runtime/thread'
+import { threadShares, threadTimes } from '../../lib/runtime/thread'
 
 export const jobNames = ['lru-cache', 'lmdb', 'redis', 'ringwood-n1', 'ringwood-n3', 'ringwood-n1-cache', 'ringwood-n3-cache'] as const
 export type JobName = (typeof jobNames)[number]
@@ -179,11 +179,10 @@ async function measure(sys: System, keys: readonly string[], value: (i: number) 
   const seconds = (performance.now() - t0) / 1000
   const callerElu = performance.eventLoopUtilization(elu0).utilization
   const times1 = threadTimes()
-  const callerCpu = times0 && times1 ? (times1.cpuMs - times0.cpuMs) / (times1.atMs - times0.atMs) : undefined
-  const callerRunQueueWait = times0 && times1 ? (times1.runQueueWaitMs - times0.runQueueWaitMs) / (times1.atMs - times0.atMs) : undefined
+  const caller = times0 && times1 ? threadShares(times0, times1) : undefined
   if (timer !== undefined) clearInterval(timer)
   await sampling
-  return { ops: done, seconds, misses, errors, readUs: readUs.subarray(0, reads), updateUs: updateUs.subarray(0, updates), callerElu, callerCpu, callerRunQueueWait, samples }
+  return { ops: done, seconds, misses, errors, readUs: readUs.subarray(0, reads), updateUs: updateUs.subarray(0, updates), callerElu, callerCpu: caller?.cpu, callerRunQueueWait: caller?.runQueueWait, samples }
 }
 
 function latencies(emit: (r: Result) => void, w: string, s: string, prefix: string, us: Float64Array): void {
