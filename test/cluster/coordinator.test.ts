@@ -152,6 +152,21 @@ t.test('Dynamo 4.6: a replica that does not answer is replaced by a spare with a
   t.equal(m.acks, 3)
 })
 
+t.test('put: the write, object and context are carried as given (the driver passes bytes, §9.5)', async (t) => {
+  const write = Buffer.from('encoded write')
+  const object = Buffer.from('object bytes')
+  const context = Buffer.from('context bytes')
+  const m = new PutMachine<Buffer, Buffer, Buffer>({ key, write, targets: [{ node: 1 }, { node: 2 }, { node: 4, hintFor: 3 }], spares: [1, 5], w: 2 })
+  const [start] = m.start()
+  t.ok(start!.type === 'send' && start!.message.kind === 'coordinateWrite' && start!.message.write === write, 'the write as given')
+  const sends = m.step({ type: 'reply', node: 1, ok: true, object, context })
+  t.same(sends.map((e) => e.type === 'send' && e.message.kind === 'replicate' && e.message.object === object && [e.node, e.message.hintFor]), [[2, undefined], [4, 3]])
+  const spare = m.step({ type: 'replicaTimeout', node: 4 })
+  t.same(spare.map((e) => e.type === 'send' && e.message.kind === 'replicate' && [e.node, e.message.hintFor]), [[5, 3]], 'a spare that is already a target is skipped; the hint passes on')
+  const reply = m.step({ type: 'reply', node: 2, ok: true })
+  t.ok(reply[0]!.type === 'reply' && reply[0]!.result.ok && reply[0]!.result.context === context, 'the context as given')
+})
+
 t.test('put: the coordinator\'s refusal (KV_TOO_MANY_SIBLINGS) is the reply and nothing is replicated', async (t) => {
   const m = new PutMachine({ key, write: writeOf('v'), targets: [{ node: 1 }, { node: 2 }], spares: [], w: 1 })
   m.start()

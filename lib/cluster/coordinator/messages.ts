@@ -1,31 +1,39 @@
 // Messages the coordinator machines ask drivers to send, and effects they return
-// (PROTOCOL.md §5.3–§5.5). Objects travel decoded here; drivers encode them (§4.2) for the wire.
+// (PROTOCOL.md §5.3–§5.5). The machines never look inside a client write, an object or a
+// context: they only carry them. Their types are parameters: decoded by default (the tests,
+// the get machine, which merges objects), bytes in the request driver's puts (§9.5), which
+// hands them from one replica's answer to the next request without decoding them.
 
 import type { KvError } from '../../errors'
 import type { ClientWrite } from '../versioning/conflict_policy'
 import type { Context, DvvObject } from '../versioning/dvv_object'
 
-export type ReplicaMessage =
+export type ReplicaMessage<W = ClientWrite, O = DvvObject> =
   /** To the coordinating replica itself: apply a client write (applyClientWrite) and reply with the object. */
-  | { readonly kind: 'coordinateWrite'; readonly key: Buffer; readonly write: ClientWrite }
+  | { readonly kind: 'coordinateWrite'; readonly key: Buffer; readonly write: W }
   /** Store by sync; a fallback stores a hint for `hintFor` instead. */
-  | { readonly kind: 'replicate'; readonly key: Buffer; readonly object: DvvObject; readonly hintFor?: number | undefined }
+  | { readonly kind: 'replicate'; readonly key: Buffer; readonly object: O; readonly hintFor?: number | undefined }
   /** Reply with the stored object (or hint object on a fallback), or not found. */
   | { readonly kind: 'read'; readonly key: Buffer }
   /** Read repair: store by sync, uncapped. */
-  | { readonly kind: 'repair'; readonly key: Buffer; readonly object: DvvObject }
+  | { readonly kind: 'repair'; readonly key: Buffer; readonly object: O }
 
-export type PutResult = { readonly ok: true; readonly context: Context } | { readonly ok: false; readonly error: KvError }
+export type PutResult<C = Context> = { readonly ok: true; readonly context: C } | { readonly ok: false; readonly error: KvError }
 export type GetResult = { readonly ok: true; readonly object: DvvObject | undefined } | { readonly ok: false; readonly error: KvError }
 
-export type CoordinatorEffect<R> =
-  | { readonly type: 'send'; readonly node: number; readonly message: ReplicaMessage }
+export type CoordinatorEffect<R, W = ClientWrite, O = DvvObject> =
+  | { readonly type: 'send'; readonly node: number; readonly message: ReplicaMessage<W, O> }
   | { readonly type: 'reply'; readonly result: R }
   /** The machine has nothing more to do; the driver may drop it and its timers. */
   | { readonly type: 'done' }
 
-export type ReplicaReply =
-  | { readonly type: 'reply'; readonly node: number; readonly ok: true; readonly object?: DvvObject | undefined; readonly context?: Context | undefined }
+/** A request that failed: the replica's error, or no answer within its budget. */
+export type ReplicaFailure =
   | { readonly type: 'reply'; readonly node: number; readonly ok: false; readonly error: KvError }
+  | { readonly type: 'replicaTimeout'; readonly node: number }
 
-export type CoordinatorInput = ReplicaReply | { readonly type: 'replicaTimeout'; readonly node: number } | { readonly type: 'deadline' }
+export type ReplicaReply<O = DvvObject, C = Context> =
+  | { readonly type: 'reply'; readonly node: number; readonly ok: true; readonly object?: O | undefined; readonly context?: C | undefined }
+  | Extract<ReplicaFailure, { type: 'reply' }>
+
+export type CoordinatorInput<O = DvvObject, C = Context> = ReplicaReply<O, C> | ReplicaFailure | { readonly type: 'deadline' }

@@ -1,6 +1,8 @@
 // The put (and delete) coordinator as a pure state machine (PROTOCOL.md §5.3). The driver
 // calls start() once, then step() with each reply, replica timeout and the deadline, and
 // carries out the returned effects. The first target is the coordinating replica itself.
+// The write (W), object (O) and context (C) are only carried (messages.ts): decoded in the
+// tests, bytes in the request driver.
 
 import { assert } from '../../assert'
 import type { ClientWrite } from '../versioning/conflict_policy'
@@ -9,9 +11,9 @@ import type { Target } from '../ring/sloppy_targets'
 import { distinctNodes, QuorumTally, unavailable } from './quorum_tally'
 import type { CoordinatorEffect, CoordinatorInput, PutResult } from './messages'
 
-export interface PutParams {
+export interface PutParams<W = ClientWrite> {
   readonly key: Buffer
-  readonly write: ClientWrite
+  readonly write: W
   /** targets[0] coordinates (§5.2); fallbacks carry hintFor. */
   readonly targets: readonly Target[]
   /** Healthy unused fallbacks, tried in order when a target fails (sloppy quorum). */
@@ -20,23 +22,24 @@ export interface PutParams {
   readonly w: number
 }
 
-export type PutEffect = CoordinatorEffect<PutResult>
+export type PutEffect<W = ClientWrite, O = DvvObject, C = Context> = CoordinatorEffect<PutResult<C>, W, O>
 
-export class PutMachine {
+export class PutMachine<W = ClientWrite, O = DvvObject, C = Context> {
   private readonly tally: QuorumTally
-  private readonly hintFor = new Map<number, number | undefined>()
-  private readonly spares: number[]
-  private object: DvvObject | undefined
-  private context: Context | undefined
+  /** By tally slot: the hint's intended owner of a fallback target (undefined: a primary). */
+  private readonly hintFor: (number | undefined)[] = []
+  /** The next of p.spares to try (those that are targets already are skipped). */
+  private nextSpare = 0
+  private object: O | undefined
+  private context: C | undefined
   private replied = false
   private finished = false
   private started = false
 
-  constructor(private readonly p: PutParams) {
+  constructor(private readonly p: PutParams<W>) {
     assert(Number.isInteger(p.w) && p.w >= 1, 'W must be a positive integer')
     assert(distinctNodes(p.targets), 'targets are distinct nodes')
-    this.tally = new QuorumTally(p.w)
-    this.spares = p.spares.filter((s) => !p.targets.some((t) => t.node === s))
+    this.tally = new QuorumTally(p.w, p.targets.length)
   }
 
   get isDone(): boolean {
@@ -47,23 +50,22 @@ export class PutMachine {
     return this.tally.acks
   }
 
-  start(): PutEffect[] {
+  start(): PutEffect<W, O, C>[] {
     assert(!this.started, 'start() once')
     this.started = true
     const coordinator = this.p.targets[0]
     if (this.p.targets.length < this.p.w || coordinator === undefined) {
       return this.finish([this.reply({ ok: false, error: unavailable('put', this.p.targets.length, this.p.w) })])
     }
-    this.tally.add(coordinator.node)
-    this.hintFor.set(coordinator.node, coordinator.hintFor)
+    this.hintFor[this.tally.add(coordinator.node)] = coordinator.hintFor
     return [{ type: 'send', node: coordinator.node, message: { kind: 'coordinateWrite', key: this.p.key, write: this.p.write } }]
   }
 
-  step(input: CoordinatorInput): PutEffect[] {
+  step(input: CoordinatorInput<O, C>): PutEffect<W, O, C>[] {
     assert(this.started, 'step() after start()')
     if (this.finished) return []
     if (input.type === 'deadline') {
-      const out: PutEffect[] = this.replied ? [] : [this.reply({ ok: false, error: this.tally.failure('put', true) })]
+      const out: PutEffect<W, O, C>[] = this.replied ? [] : [this.reply({ ok: false, error: this.tally.failure('put', true) })]
       return this.finish(out)
     }
     const node = input.node
@@ -83,30 +85,40 @@ export class PutMachine {
     return this.replicaFailed(node, input.type === 'replicaTimeout')
   }
 
-  private afterCoordinated(object: DvvObject | undefined, context: Context | undefined): PutEffect[] {
+  private afterCoordinated(object: O | undefined, context: C | undefined): PutEffect<W, O, C>[] {
     assert(object !== undefined && context !== undefined, 'the coordinating reply carries the object and context')
     this.object = object
     this.context = context
-    const out: PutEffect[] = []
-    for (const t of this.p.targets.slice(1)) out.push(this.replicate(t.node, t.hintFor))
+    const out: PutEffect<W, O, C>[] = []
+    const targets = this.p.targets
+    for (let i = 1; i < targets.length; i++) out.push(this.replicate(targets[i]!.node, targets[i]!.hintFor))
     return this.decide(out)
   }
 
-  private replicate(node: number, hintFor: number | undefined): PutEffect {
-    this.tally.add(node)
-    this.hintFor.set(node, hintFor)
+  private replicate(node: number, hintFor: number | undefined): PutEffect<W, O, C> {
+    this.hintFor[this.tally.add(node)] = hintFor
     return { type: 'send', node, message: { kind: 'replicate', key: this.p.key, object: this.object!, hintFor } }
   }
 
-  private replicaFailed(node: number, timedOut: boolean): PutEffect[] {
+  /** The next spare that is not a target, or undefined. */
+  private takeSpare(): number | undefined {
+    const { spares, targets } = this.p
+    while (this.nextSpare < spares.length) {
+      const s = spares[this.nextSpare++]!
+      if (!targets.some((t) => t.node === s)) return s
+    }
+    return undefined
+  }
+
+  private replicaFailed(node: number, timedOut: boolean): PutEffect<W, O, C>[] {
     this.tally.settle(node, timedOut ? 'failedTimeout' : 'failedError')
-    const spare = this.spares.shift()
-    const out: PutEffect[] = []
-    if (spare !== undefined) out.push(this.replicate(spare, this.hintFor.get(node) ?? node))
+    const spare = this.takeSpare()
+    const out: PutEffect<W, O, C>[] = []
+    if (spare !== undefined) out.push(this.replicate(spare, this.hintFor[this.tally.slotOf(node)] ?? node))
     return this.decide(out)
   }
 
-  private decide(out: PutEffect[]): PutEffect[] {
+  private decide(out: PutEffect<W, O, C>[]): PutEffect<W, O, C>[] {
     if (!this.replied) {
       const o = this.tally.outcome()
       if (o === 'met') out.push(this.reply({ ok: true, context: this.context! }))
@@ -115,13 +127,13 @@ export class PutMachine {
     return this.tally.pending === 0 ? this.finish(out) : out
   }
 
-  private reply(result: PutResult): PutEffect {
+  private reply(result: PutResult<C>): PutEffect<W, O, C> {
     assert(!this.replied, 'a client gets one reply')
     this.replied = true
     return { type: 'reply', result }
   }
 
-  private finish(out: PutEffect[]): PutEffect[] {
+  private finish(out: PutEffect<W, O, C>[]): PutEffect<W, O, C>[] {
     if (!this.finished) {
       this.finished = true
       out.push({ type: 'done' })

@@ -57,17 +57,19 @@ export class QuorumTally {
     else if (state === 'failedTimeout') this.nTimeouts += delta
   }
 
-  add(node: number): void {
-    const i = this.slotOf(node)
+  /** Makes `node` a pending target (again); returns its slot. */
+  add(node: number): number {
+    let i = this.slotOf(node)
     if (i >= 0) {
       this.count(this.states[i]!, -1)
       this.states[i] = 'pending'
     } else {
-      this.nodes[this.size] = node
-      this.states[this.size] = 'pending'
-      this.size++
+      i = this.size++
+      this.nodes[i] = node
+      this.states[i] = 'pending'
     }
     this.nPending++
+    return i
   }
 
   has(node: number): boolean {

@@ -10,14 +10,14 @@ import type { Clock, TimerHandle } from '../../util/clock'
 import { PutMachine, type PutEffect } from '../coordinator/put_machine'
 import { GetMachine, type GetEffect } from '../coordinator/get_machine'
 import { GetCoalescer, getGroupKey } from '../coordinator/get_coalescer'
-import type { CoordinatorInput, ReplicaMessage } from '../coordinator/messages'
+import type { CoordinatorInput } from '../coordinator/messages'
 import type { SuspicionTable } from '../membership/suspicion'
 import type { PreferenceTable } from '../ring/preference_list'
 import { chooseCoordinator, coordinatorFirst, selectTargets, type Target } from '../ring/sloppy_targets'
 import type { ConflictPolicy } from '../versioning/conflict_policy'
 import type { DvvObject } from '../versioning/dvv_object'
 import { decodeObject, encodeObject } from '../versioning/object_codec'
-import { decodeContext, encodeContext } from '../versioning/causal_context'
+import { encodeContext } from '../versioning/causal_context'
 import { join, liveSiblings } from '../versioning/dvv_object'
 import { vnodeActor, VnodeType } from '../wire/actors'
 import { decodeObjectReply, decodeWriteReply, encodeKeyed, encodeWrite, type WireWrite } from '../wire/replica_wire'
@@ -73,11 +73,15 @@ const deadlineSweepMs = 25
 
 interface Run {
   readonly deadlineMs: number
-  step(input: CoordinatorInput): void
+  /** Failures, the deadline, or what the run's own decoders made of its answers (typed for its machine). */
+  step(input: CoordinatorInput<unknown, unknown>): void
 }
 
-/** Decodes a replica's answer to `run` (a view, valid during the call) into the machine's input. */
-type ReplyDecoder = (resp: Buffer, node: number, run: Run) => CoordinatorInput | undefined
+/**
+ * Decodes a replica's answer to `run` (a view, valid during the call) into the machine's
+ * input; undefined when the answer led to a further request instead.
+ */
+type ReplyDecoder = (resp: Buffer, node: number, run: Run) => CoordinatorInput<unknown, unknown> | undefined
 
 /** A READ's answer: the stored object, or none (one function for every round: nothing allocated per get). */
 const readAnswer: ReplyDecoder = (resp, node, run) => {
@@ -89,6 +93,31 @@ const ignoreAnswer: GetCallback = () => undefined
 
 /** A REPLICATE's answer: an acknowledgement. */
 const replicated: ReplyDecoder = (_resp, node) => ({ type: 'reply', node, ok: true })
+
+/** A client WRITE's answer (RequestDriver.coordinated). */
+const writeAnswer: ReplyDecoder = (resp, node, run) => (run as PutRound).driver.coordinated(run as PutRound, resp, node, false)
+
+/** The answer to the WRITE of a resolver's value. */
+const resolvedWriteAnswer: ReplyDecoder = (resp, node, run) => (run as PutRound).driver.coordinated(run as PutRound, resp, node, true)
+
+/**
+ * One put: its machine and what its effects share. Objects and contexts travel as bytes, from
+ * the coordinating replica's answer to the other replicas and the client (§9.5).
+ */
+class PutRound implements Run {
+  constructor(
+    readonly driver: RequestDriver,
+    readonly machine: PutMachine<WireWrite, Buffer, Buffer>,
+    readonly write: WireWrite,
+    readonly partition: number,
+    readonly deadlineMs: number,
+    readonly cb: PutCallback,
+  ) {}
+
+  step(input: CoordinatorInput<unknown, unknown>): void {
+    this.driver.putEffects(this, this.machine.step(input as CoordinatorInput<Buffer, Buffer>))
+  }
+}
 
 interface GetWaiter {
   readonly cb: GetCallback
@@ -114,8 +143,8 @@ class GetRound implements Run {
     readonly deadlineMs: number,
   ) {}
 
-  step(input: CoordinatorInput): void {
-    this.driver.getEffects(this, this.machine.step(input))
+  step(input: CoordinatorInput<unknown, unknown>): void {
+    this.driver.getEffects(this, this.machine.step(input as CoordinatorInput))
   }
 
   hintOf(node: number): number {
@@ -190,88 +219,81 @@ export class RequestDriver {
     const outer = this.batchNowMs
     const now = (this.batchNowMs = outer ?? this.o.clock.monotonicMs())
     try {
-      this.startPut(write, w, timeoutMs, now, cb)
+      const partition = this.table.partitionOf(write.key)
+      const { targets, spares } = this.writeTargets(partition)
+      const machine = new PutMachine<WireWrite, Buffer, Buffer>({ key: write.key, write, targets, spares, w })
+      const round = new PutRound(this, machine, write, partition, now + timeoutMs, cb)
+      this.track(round)
+      this.putEffects(round, machine.start())
     } finally {
       this.batchNowMs = outer
     }
   }
 
-  private startPut(write: WireWrite, w: number, timeoutMs: number, now: number, cb: PutCallback): void {
-    const partition = this.table.partitionOf(write.key)
+  /**
+   * selectTargets' targets and spares for a write, the coordinator first (§5.2). While every
+   * primary is healthy the targets are the shared read targets (reordered only when this
+   * thread is a primary other than the first).
+   */
+  private writeTargets(partition: number): { targets: readonly Target[]; spares: readonly number[] } {
     const { primaries, fallbacks } = this.table.entry(partition)
+    const self = this.o.transport.self
+    if (this.allHealthy(primaries)) {
+      const shared = this.primaryTargetsOf(partition, primaries)
+      const targets = primaries[0] === self || !primaries.includes(self) ? shared : coordinatorFirst(shared, self)
+      return { targets, spares: fallbacks.length === 0 ? fallbacks : fallbacks.filter(this.isHealthy) }
+    }
     const sel = selectTargets(primaries, fallbacks, this.isHealthy)
-    const coordinator = chooseCoordinator(sel.targets, this.o.transport.self)
-    const targets = coordinator === undefined ? [] : coordinatorFirst(sel.targets, coordinator)
-    const machine = new PutMachine({ key: write.key, write: { value: write.value, context: undefined, ttlMs: write.ttlMs, timestampMs: 0 }, targets, spares: sel.spares, w })
-    const key = write.key
-    let raw: Buffer | undefined
-    let rawFor: DvvObject | undefined
-    let context: Buffer | undefined
-    const run: Run = {
-      deadlineMs: now + timeoutMs,
-      step: (input) => effects(machine.step(input)),
-    }
-    const effects = (list: PutEffect[]): void => {
-      for (const e of list) {
-        switch (e.type) {
-          case 'send':
-            this.sendPut(run, e.message, e.node, partition, key, write, (obj) => {
-              if (obj !== rawFor || raw === undefined) {
-                raw = encodeObject(obj)
-                rawFor = obj
-              }
-              return raw
-            }, (r, c) => {
-              raw = r.raw
-              rawFor = r.object
-              context = c
-            })
-            break
-          case 'reply':
-            if (e.result.ok) cb(undefined, context)
-            else this.failed(e.result.error, cb)
-            break
-          case 'done':
-            this.active.delete(run)
-            break
-        }
-      }
-    }
-    this.track(run)
-    effects(machine.start())
+    const coordinator = chooseCoordinator(sel.targets, self)
+    return { targets: coordinator === undefined ? [] : coordinatorFirst(sel.targets, coordinator), spares: sel.spares }
   }
 
-  private sendPut(
-    run: Run, m: ReplicaMessage, node: number, partition: number, key: Buffer, write: WireWrite,
-    bytesOf: (obj: DvvObject) => Buffer, coordinated: (r: { raw: Buffer; object: DvvObject }, context: Buffer) => void,
-  ): void {
-    if (m.kind === 'coordinateWrite') {
-      const policy = this.o.policy
-      const onReply = (resp: Buffer, resolved: boolean): CoordinatorInput | undefined => {
-        const r = decodeWriteReply(resp)
-        // The response is a view into the mailbox, valid during the call: copy before decoding
-        // (decoded values are views of their buffer).
-        const raw = Buffer.from(r.object)
-        const object = decodeObject(raw)
-        const context = Buffer.from(r.context)
-        if (!resolved && policy.kind === 'resolver') {
-          const live = liveSiblings(object, this.o.clock.nowMs())
-          if (live.length > 1) {
-            // §4.3: the resolver's value is written as a further event with the whole object
-            // as context, at the same replica, so it supersedes what it resolved. The nodes
-            // cannot run the caller's function, so the driver does it here.
-            const again: WireWrite = { key, value: policy.resolve(live), ttlMs: write.ttlMs, context: encodeContext(key, join(object)) }
-            this.requestRaw(run, node, partition, VnodeType.WRITE, encodeWrite(again), (b) => onReply(b, true))
-            return undefined
+  /** @internal Carries out a put machine's effects (PutRound.step). */
+  putEffects(round: PutRound, list: PutEffect<WireWrite, Buffer, Buffer>[]): void {
+    for (const e of list) {
+      switch (e.type) {
+        case 'send': {
+          const m = e.message
+          if (m.kind === 'coordinateWrite') {
+            this.requestRaw(round, e.node, round.partition, VnodeType.WRITE, encodeWrite(m.write), writeAnswer)
+          } else if (m.kind === 'replicate') {
+            this.requestKeyed(round, e.node, round.partition, VnodeType.REPLICATE, m.hintFor ?? 0, m.key, m.object, replicated)
           }
+          break
         }
-        coordinated({ raw, object }, context)
-        return { type: 'reply', node, ok: true, object, context: decodeContext(key, context) }
+        case 'reply':
+          if (e.result.ok) round.cb(undefined, e.result.context)
+          else this.failed(e.result.error, round.cb)
+          break
+        case 'done':
+          this.active.delete(round)
+          break
       }
-      this.requestRaw(run, node, partition, VnodeType.WRITE, encodeWrite(write), (resp) => onReply(resp, false))
-    } else if (m.kind === 'replicate') {
-      this.requestKeyed(run, node, partition, VnodeType.REPLICATE, m.hintFor ?? 0, key, bytesOf(m.object), replicated)
     }
+  }
+
+  /**
+   * @internal The coordinating replica's answer to a WRITE (§9.2): the stored object and the
+   * client's context, as bytes (copied: `resp` is a view into the mailbox). Under a resolver,
+   * an object with concurrent siblings is not the answer yet (undefined): the resolver's value
+   * is written at the same replica as a further event with the whole object as context, so
+   * that it supersedes what it resolved (§4.3), and that write's answer is the put's. The
+   * nodes cannot run the caller's function, so the driver does it here.
+   */
+  coordinated(round: PutRound, resp: Buffer, node: number, resolved: boolean): CoordinatorInput<Buffer, Buffer> | undefined {
+    const r = decodeWriteReply(Buffer.from(resp))
+    const policy = this.o.policy
+    if (!resolved && policy.kind === 'resolver') {
+      const object = decodeObject(r.object)
+      const live = liveSiblings(object, this.o.clock.nowMs())
+      if (live.length > 1) {
+        const key = round.write.key
+        const again: WireWrite = { key, value: policy.resolve(live), ttlMs: round.write.ttlMs, context: encodeContext(key, join(object)) }
+        this.requestRaw(round, node, round.partition, VnodeType.WRITE, encodeWrite(again), resolvedWriteAnswer)
+        return undefined
+      }
+    }
+    return { type: 'reply', node, ok: true, object: r.object, context: r.context }
   }
 
   // ---- get ----
@@ -365,14 +387,17 @@ export class RequestDriver {
   /** selectTargets' targets for a read (a get uses no spares); shared while every primary is healthy. */
   private readTargets(partition: number): readonly Target[] {
     const { primaries, fallbacks } = this.table.entry(partition)
-    let allHealthy = true
-    for (const p of primaries) {
-      if (!this.isHealthy(p)) {
-        allHealthy = false
-        break
-      }
-    }
-    if (!allHealthy) return selectTargets(primaries, fallbacks, this.isHealthy).targets
+    if (this.allHealthy(primaries)) return this.primaryTargetsOf(partition, primaries)
+    return selectTargets(primaries, fallbacks, this.isHealthy).targets
+  }
+
+  private allHealthy(nodes: readonly number[]): boolean {
+    for (const n of nodes) if (!this.isHealthy(n)) return false
+    return true
+  }
+
+  /** The partition's primaries as targets (what selectTargets gives when all are healthy), made once per table. */
+  private primaryTargetsOf(partition: number, primaries: readonly number[]): readonly Target[] {
     return (this.primaryTargets[partition] ??= primaries.map((node): Target => ({ node })))
   }
 
@@ -443,7 +468,7 @@ export class RequestDriver {
   /** The outbox's answer to one replica request. `ok` returns undefined when it passed the answer on to a further request. */
   private readonly answer = (node: number, run: Run, ok: ReplyDecoder, err: KvError | undefined, resp: Buffer | undefined, first: boolean): void => {
     this.inFlight[node] = (this.inFlight[node] ?? 1) - 1
-    let input: CoordinatorInput | undefined
+    let input: CoordinatorInput<unknown, unknown> | undefined
     if (err !== undefined) {
       if (err.code === 'KV_TIMEOUT') {
         // A batch that timed out counts once against its node, however many requests it carried.
