@@ -39,6 +39,11 @@ export class Background {
     this.runner = options.compactionInline ? inlineRunner : pooledRunner()
   }
 
+  /** True while a flush or a compaction runs, or compactAll (the next job is scheduled as the last ends). */
+  get busy(): boolean {
+    return this.flushing !== undefined || this.compacting !== undefined || this.manual
+  }
+
   scheduleFlush(): void {
     if (this.flushing !== undefined || this.engine.imms.length === 0) return
     this.flushing = this.flushOldest()

@@ -427,6 +427,7 @@ export class Engine {
       compactions: bg.compactions,
       compactionBytesRead: bg.compactionBytesRead,
       compactionBytesWritten: bg.compactionBytesWritten,
+      backgroundBusy: this.background.busy,
       reader: chooseReader({ reader: this.options.reader }),
       failed: this.failure?.code ?? null,
     }
@@ -473,6 +474,8 @@ export interface EngineStats {
   compactions: number
   compactionBytesRead: number
   compactionBytesWritten: number
+  /** A flush or a compaction is running now. */
+  backgroundBusy: boolean
   reader: 'mmap' | 'pread'
   failed: string | null
 }

@@ -179,3 +179,27 @@ t.test('writes stall while flushes cannot keep up, and all of them land', async 
   for (let i = 0; i < 5000; i += 250) t.same(e.getSync(`burst${String(i).padStart(5, '0')}`), value)
   await e.close()
 })
+
+t.test('stats: backgroundBusy while a flush or a full compaction runs, false when idle', async (t) => {
+  const dir = tempDir(t)
+  const e = await Engine.open(dir, { durability: 'none' })
+  t.equal(e.stats().backgroundBusy, false, 'idle after open')
+  await e.put('a', '1')
+  const flushed = e.flush()
+  t.equal(e.stats().backgroundBusy, true, 'a flush runs')
+  await flushed
+  t.equal(e.stats().backgroundBusy, false, 'idle after the flush')
+  await e.put('b', '2')
+  await e.flush()
+  let done = false
+  const compacted = e.compactAll().then(() => (done = true))
+  let sawBusy = false
+  while (!done) {
+    sawBusy ||= e.stats().backgroundBusy
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  await compacted
+  t.ok(sawBusy, 'busy during compactAll')
+  t.equal(e.stats().backgroundBusy, false, 'idle after compactAll')
+  await e.close()
+})
