@@ -1,7 +1,8 @@
 // The caller's side of the read caches (PROTOCOL.md §9.8), on a RequestDriver with real
 // RowCaches and a transport that records what it is asked to send: identical objects answer
 // as they are; objects that differ are merged and the primaries holding a stale one get a
-// REPAIR; a primary without the key, or bytes that do not decode, leave the get to the round.
+// REPAIR (unless the driver's own put of the key is on its way to them); a primary without the
+// key, or bytes that do not decode, leave the get to the round.
 
 import t from 'tap'
 import {
@@ -11,6 +12,7 @@ import {
 import { emptyObject, join, update } from '../../lib/cluster/versioning/dvv_object'
 import type { Transport } from '../../lib/transport'
 import { ManualClock } from '../../lib/util/clock'
+import { KvError } from '../../lib/errors'
 
 const nodes = [{ id: 1 }, { id: 2 }, { id: 3 }]
 const table = new PreferenceTable(claim(nodes, 16), nodes, 3)
@@ -18,15 +20,18 @@ const key = Buffer.from('k')
 const hash = ringHash(key)
 const [a, b, c] = table.forKey(key).primaries as [number, number, number]
 
+type Answer = (err: KvError | undefined, resp: undefined) => void
+
 function setup(policy: ConflictPolicy = keepSiblings) {
   const sent: { to: number; type: number; payload: Buffer }[] = []
+  /** Requests (replica batches) not answered yet. */
+  const requests: { to: number; answer: Answer }[] = []
   const transport = {
     self: 0,
     isUp: () => true,
     send: (to: number, _actor: number, type: number, payload: Uint8Array) => sent.push({ to, type, payload: Buffer.from(payload) }),
-    request: () => {
-      throw new Error('no request expected')
-    },
+    request: (to: number, _actor: number, _type: number, _payload: Uint8Array, answer: Answer) => requests.push({ to, answer }),
+    readInbound: () => undefined,
   } as unknown as Transport
   const caches: (RowCache | undefined)[] = []
   for (const n of nodes) {
@@ -35,7 +40,7 @@ function setup(policy: ConflictPolicy = keepSiblings) {
   }
   const driver = new RequestDriver({ transport, clock: new ManualClock(), detector: new SuspicionTable(), policy, replicaTimeoutMs: 1000, readCaches: caches }, table)
   const put = (node: number, obj: DvvObject): void => caches[node]!.put(hash, key, encodeObject(obj))
-  return { sent, caches, driver, put }
+  return { sent, requests, caches, driver, put }
 }
 
 const write = (obj: DvvObject, ctx: boolean, replica: number, value: string, ts: number): DvvObject =>
@@ -98,4 +103,23 @@ t.test('a primary without the key, or bytes that do not decode: no answer, nothi
   tt.equal(driver.cached(key, 2), undefined, 'a disabled cache is not read')
   tt.same(sent, [])
   tt.equal(driver.stats().cacheMerges, 0)
+})
+
+t.test('while a put of the key by this driver is not done, a merge sends no repair (the replication is on its way); after it, it does', async (tt) => {
+  const { sent, requests, driver, put } = setup()
+  let putError: KvError | undefined
+  driver.put({ key: Buffer.from(key), value: Buffer.from('v2'), ttlMs: undefined, context: undefined }, 2, 1000, (err) => (putError = err))
+  await new Promise<void>((resolve) => queueMicrotask(resolve)) // the outbox sends in a microtask
+  tt.same(requests.map((r) => r.to), [a], 'the WRITE went to the coordinating replica')
+  put(a, v2) // the coordinator stored the write; b has not received it yet
+  put(b, v1)
+  const during = driver.cached(key, 2) as MergedFromCaches
+  tt.ok(objectsEquivalent(during.merged, v2), 'the merge answers')
+  tt.same(sent, [], 'no repair while the put is not done')
+  requests[0]!.answer(new KvError('KV_IO_ERROR', 'disk'), undefined) // the put ends (failed): no replication is coming
+  tt.equal(putError?.code, 'KV_IO_ERROR')
+  const after = driver.cached(key, 2) as MergedFromCaches
+  tt.ok(objectsEquivalent(after.merged, v2))
+  tt.same(sent.map((s) => s.to), [b], 'the stale primary is repaired once the put is done')
+  tt.equal(driver.stats().cacheMerges, 2)
 })

@@ -105,6 +105,9 @@ const resolvedWriteAnswer: ReplyDecoder = (resp, node, run) => (run as PutRound)
  * the coordinating replica's answer to the other replicas and the client (§9.5).
  */
 class PutRound implements Run {
+  /** The key's latin1 string (RequestDriver.writing). */
+  readonly keyString: string
+
   constructor(
     readonly driver: RequestDriver,
     readonly machine: PutMachine<WireWrite, Buffer, Buffer>,
@@ -112,7 +115,9 @@ class PutRound implements Run {
     readonly partition: number,
     readonly deadlineMs: number,
     readonly cb: PutCallback,
-  ) {}
+  ) {
+    this.keyString = write.key.toString('latin1')
+  }
 
   step(input: CoordinatorInput<unknown, unknown>): void {
     this.driver.putEffects(this, this.machine.step(input as CoordinatorInput<Buffer, Buffer>))
@@ -166,6 +171,8 @@ export class RequestDriver {
   private readonly outbox: ReplicaOutbox<Run, ReplyDecoder>
   private roundsScheduled = false
   private readonly active = new Set<Run>()
+  /** Puts not done yet (some replica has not answered), by latin1 of the key: how many. */
+  private readonly writing = new Map<string, number>()
   private sweepTimer: TimerHandle | undefined
   /** Replica requests outstanding, by node id (holes: never used). */
   private readonly inFlight: number[] = []
@@ -223,6 +230,7 @@ export class RequestDriver {
       const { targets, spares } = this.writeTargets(partition)
       const machine = new PutMachine<WireWrite, Buffer, Buffer>({ key: write.key, write, targets, spares, w })
       const round = new PutRound(this, machine, write, partition, now + timeoutMs, cb)
+      this.writing.set(round.keyString, (this.writing.get(round.keyString) ?? 0) + 1)
       this.track(round)
       this.putEffects(round, machine.start())
     } finally {
@@ -265,9 +273,13 @@ export class RequestDriver {
           if (e.result.ok) round.cb(undefined, e.result.context)
           else this.failed(e.result.error, round.cb)
           break
-        case 'done':
+        case 'done': {
           this.active.delete(round)
+          const n = this.writing.get(round.keyString)! - 1
+          if (n === 0) this.writing.delete(round.keyString)
+          else this.writing.set(round.keyString, n)
           break
+        }
       }
     }
   }
@@ -364,7 +376,11 @@ export class RequestDriver {
     return answer
   }
 
-  /** The merge of the R primaries' differing cached objects (§9.8); repairs those that differ from it. */
+  /**
+   * The merge of the R primaries' differing cached objects (§9.8); repairs those that differ
+   * from it, unless a put of this driver for the key is not done: its replication is on its
+   * way to them (and one that fails goes to a spare with a hint).
+   */
   private mergeCached(key: Buffer, d: DifferingObjects): MergedFromCaches | undefined {
     let objects: DvvObject[]
     try {
@@ -373,6 +389,8 @@ export class RequestDriver {
       return undefined // bytes no replica would send: the quorum round answers (and reports)
     }
     const merged = mergeAnswers(objects, this.o.policy)!
+    this.counters.cacheMerges++
+    if (this.writing.size > 0 && this.writing.has(key.toString('latin1'))) return { merged }
     const answers = new Map<number, DvvObject | undefined>()
     d.nodes.forEach((node, i) => answers.set(node, objects[i]))
     const stale = staleReplicas(answers, merged, new Set(d.nodes))
@@ -380,7 +398,6 @@ export class RequestDriver {
       const raw = encodeObject(merged)
       for (const node of stale) this.sendRepair(node, d.partition, key, raw)
     }
-    this.counters.cacheMerges++
     return { merged }
   }
 
