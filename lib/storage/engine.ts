@@ -474,7 +474,7 @@ export interface EngineStats {
   compactions: number
   compactionBytesRead: number
   compactionBytesWritten: number
-  /** A flush or a compaction is running now. */
+  /** A flush, a compaction or compactAll is running now. */
   backgroundBusy: boolean
   reader: 'mmap' | 'pread'
   failed: string | null

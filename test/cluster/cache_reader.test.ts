@@ -13,6 +13,9 @@ import { emptyObject, join, update } from '../../lib/cluster/versioning/dvv_obje
 import type { Transport } from '../../lib/transport'
 import { ManualClock } from '../../lib/util/clock'
 import { KvError } from '../../lib/errors'
+import { BatchReplyWriter, ItemStatus } from '../../lib/cluster/wire/batch_wire'
+import { encodeWriteReply } from '../../lib/cluster/wire/replica_wire'
+import { encodeContext } from '../../lib/cluster/versioning/causal_context'
 
 const nodes = [{ id: 1 }, { id: 2 }, { id: 3 }]
 const table = new PreferenceTable(claim(nodes, 16), nodes, 3)
@@ -38,9 +41,10 @@ function setup(policy: ConflictPolicy = keepSiblings) {
     caches[n.id] = new RowCache(createReadCache(64 * 1024))
     caches[n.id]!.setEnabled(true)
   }
-  const driver = new RequestDriver({ transport, clock: new ManualClock(), detector: new SuspicionTable(), policy, replicaTimeoutMs: 1000, readCaches: caches }, table)
+  const clock = new ManualClock()
+  const driver = new RequestDriver({ transport, clock, detector: new SuspicionTable(), policy, replicaTimeoutMs: 1000, readCaches: caches }, table)
   const put = (node: number, obj: DvvObject): void => caches[node]!.put(hash, key, encodeObject(obj))
-  return { sent, requests, caches, driver, put }
+  return { sent, requests, caches, driver, put, clock }
 }
 
 const write = (obj: DvvObject, ctx: boolean, replica: number, value: string, ts: number): DvvObject =>
@@ -105,21 +109,79 @@ t.test('a primary without the key, or bytes that do not decode: no answer, nothi
   tt.equal(driver.stats().cacheMerges, 0)
 })
 
+/** A batch answer of one item: OK with `payload`. */
+function okAnswer(payload: Uint8Array): { bytes: Buffer; offset: number; length: number } {
+  const w = new BatchReplyWriter(1)
+  w.set(0, ItemStatus.OK, payload)
+  const bytes = w.encode()
+  return { bytes, offset: 0, length: bytes.length }
+}
+
+const flushOutbox = (): Promise<void> => new Promise<void>((resolve) => queueMicrotask(resolve)) // the outbox sends in a microtask
+const writeOf = (value: string) => ({ key: Buffer.from(key), value: Buffer.from(value), ttlMs: undefined, context: undefined })
+
 t.test('while a put of the key by this driver is not done, a merge sends no repair (the replication is on its way); after it, it does', async (tt) => {
-  const { sent, requests, driver, put } = setup()
-  let putError: KvError | undefined
-  driver.put({ key: Buffer.from(key), value: Buffer.from('v2'), ttlMs: undefined, context: undefined }, 2, 1000, (err) => (putError = err))
-  await new Promise<void>((resolve) => queueMicrotask(resolve)) // the outbox sends in a microtask
-  tt.same(requests.map((r) => r.to), [a], 'the WRITE went to the coordinating replica')
-  put(a, v2) // the coordinator stored the write; b has not received it yet
-  put(b, v1)
-  const during = driver.cached(key, 2) as MergedFromCaches
-  tt.ok(objectsEquivalent(during.merged, v2), 'the merge answers')
-  tt.same(sent, [], 'no repair while the put is not done')
-  requests[0]!.answer(new KvError('KV_IO_ERROR', 'disk'), undefined) // the put ends (failed): no replication is coming
-  tt.equal(putError?.code, 'KV_IO_ERROR')
-  const after = driver.cached(key, 2) as MergedFromCaches
-  tt.ok(objectsEquivalent(after.merged, v2))
-  tt.same(sent.map((s) => s.to), [b], 'the stale primary is repaired once the put is done')
-  tt.equal(driver.stats().cacheMerges, 2)
+  tt.test('the put fails at the coordinator', async (tt) => {
+    const { sent, requests, driver, put } = setup()
+    let putError: KvError | undefined
+    driver.put(writeOf('v2'), 2, 1000, (err) => (putError = err))
+    await flushOutbox()
+    tt.same(requests.map((r) => r.to), [a], 'the WRITE went to the coordinating replica')
+    put(a, v2) // the coordinator stored the write; b has not received it yet
+    put(b, v1)
+    const during = driver.cached(key, 2) as MergedFromCaches
+    tt.ok(objectsEquivalent(during.merged, v2), 'the merge answers')
+    tt.same(sent, [], 'no repair while the put is not done')
+    requests[0]!.answer(new KvError('KV_IO_ERROR', 'disk'), undefined) // the put ends (failed): no replication is coming
+    tt.equal(putError?.code, 'KV_IO_ERROR')
+    const after = driver.cached(key, 2) as MergedFromCaches
+    tt.ok(objectsEquivalent(after.merged, v2))
+    tt.same(sent.map((s) => s.to), [b], 'the stale primary is repaired once the put is done')
+    tt.equal(driver.stats().cacheMerges, 2)
+  })
+
+  tt.test('the put succeeds: not done until every target answered', async (tt) => {
+    const { sent, requests, driver, put } = setup()
+    let acked = false
+    driver.put(writeOf('v2'), 2, 1000, (err) => (acked = err === undefined))
+    await flushOutbox()
+    requests[0]!.answer(undefined, okAnswer(encodeWriteReply(encodeObject(v2), encodeContext(key, join(v2)))) as never)
+    await flushOutbox()
+    tt.same(requests.slice(1).map((r) => r.to).sort(), [b, c].sort(), 'REPLICATE to the others')
+    put(a, v2)
+    put(b, v1)
+    requests.find((r) => r.to === c)!.answer(undefined, okAnswer(Buffer.alloc(0)) as never)
+    tt.ok(acked, 'acknowledged at W = 2')
+    driver.cached(key, 2)
+    tt.same(sent, [], 'no repair: b has not answered yet')
+    requests.find((r) => r.to === b)!.answer(undefined, okAnswer(Buffer.alloc(0)) as never)
+    driver.cached(key, 2) // (the test's caches did not see b's store)
+    tt.same(sent.map((s) => s.to), [b], 'done: a merge repairs again')
+  })
+
+  tt.test('the put cannot start (W above the live targets)', async (tt) => {
+    const { sent, driver, put } = setup()
+    let putError: KvError | undefined
+    driver.put(writeOf('v2'), 4, 1000, (err) => (putError = err))
+    tt.equal(putError?.code, 'KV_UNAVAILABLE')
+    put(a, v2)
+    put(b, v1)
+    driver.cached(key, 2)
+    tt.same(sent.map((s) => s.to), [b], 'nothing in flight: the merge repairs')
+  })
+
+  tt.test('the put times out', async (tt) => {
+    const { sent, driver, put, clock } = setup()
+    let putError: KvError | undefined
+    driver.put(writeOf('v2'), 2, 100, (err) => (putError = err))
+    await flushOutbox()
+    put(a, v2)
+    put(b, v1)
+    driver.cached(key, 2)
+    tt.same(sent, [])
+    clock.advance(200)
+    tt.equal(putError?.code, 'KV_TIMEOUT')
+    driver.cached(key, 2)
+    tt.same(sent.map((s) => s.to), [b], 'past its deadline the put is done: the merge repairs')
+  })
 })

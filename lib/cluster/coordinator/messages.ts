@@ -27,13 +27,8 @@ export type CoordinatorEffect<R, W = ClientWrite, O = DvvObject> =
   /** The machine has nothing more to do; the driver may drop it and its timers. */
   | { readonly type: 'done' }
 
-/** A request that failed: the replica's error, or no answer within its budget. */
-export type ReplicaFailure =
-  | { readonly type: 'reply'; readonly node: number; readonly ok: false; readonly error: KvError }
-  | { readonly type: 'replicaTimeout'; readonly node: number }
-
 export type ReplicaReply<O = DvvObject, C = Context> =
   | { readonly type: 'reply'; readonly node: number; readonly ok: true; readonly object?: O | undefined; readonly context?: C | undefined }
-  | Extract<ReplicaFailure, { type: 'reply' }>
+  | { readonly type: 'reply'; readonly node: number; readonly ok: false; readonly error: KvError }
 
-export type CoordinatorInput<O = DvvObject, C = Context> = ReplicaReply<O, C> | ReplicaFailure | { readonly type: 'deadline' }
+export type CoordinatorInput<O = DvvObject, C = Context> = ReplicaReply<O, C> | { readonly type: 'replicaTimeout'; readonly node: number } | { readonly type: 'deadline' }

@@ -105,8 +105,8 @@ const resolvedWriteAnswer: ReplyDecoder = (resp, node, run) => (run as PutRound)
  * the coordinating replica's answer to the other replicas and the client (§9.5).
  */
 class PutRound implements Run {
-  /** The key's latin1 string (RequestDriver.writing). */
-  readonly keyString: string
+  /** The key's latin1 string while counted in RequestDriver.writing, else undefined. */
+  writingKey: string | undefined
 
   constructor(
     readonly driver: RequestDriver,
@@ -115,9 +115,7 @@ class PutRound implements Run {
     readonly partition: number,
     readonly deadlineMs: number,
     readonly cb: PutCallback,
-  ) {
-    this.keyString = write.key.toString('latin1')
-  }
+  ) {}
 
   step(input: CoordinatorInput<unknown, unknown>): void {
     this.driver.putEffects(this, this.machine.step(input as CoordinatorInput<Buffer, Buffer>))
@@ -171,7 +169,10 @@ export class RequestDriver {
   private readonly outbox: ReplicaOutbox<Run, ReplyDecoder>
   private roundsScheduled = false
   private readonly active = new Set<Run>()
-  /** Puts not done yet (some replica has not answered), by latin1 of the key: how many. */
+  /**
+   * With read caches: puts not done yet (some target has not answered), by latin1 of the key:
+   * how many (mergeCached sends no repair for these keys).
+   */
   private readonly writing = new Map<string, number>()
   private sweepTimer: TimerHandle | undefined
   /** Replica requests outstanding, by node id (holes: never used). */
@@ -230,7 +231,10 @@ export class RequestDriver {
       const { targets, spares } = this.writeTargets(partition)
       const machine = new PutMachine<WireWrite, Buffer, Buffer>({ key: write.key, write, targets, spares, w })
       const round = new PutRound(this, machine, write, partition, now + timeoutMs, cb)
-      this.writing.set(round.keyString, (this.writing.get(round.keyString) ?? 0) + 1)
+      if (this.caches !== undefined) {
+        round.writingKey = write.key.toString('latin1')
+        this.writing.set(round.writingKey, (this.writing.get(round.writingKey) ?? 0) + 1)
+      }
       this.track(round)
       this.putEffects(round, machine.start())
     } finally {
@@ -273,13 +277,9 @@ export class RequestDriver {
           if (e.result.ok) round.cb(undefined, e.result.context)
           else this.failed(e.result.error, round.cb)
           break
-        case 'done': {
-          this.active.delete(round)
-          const n = this.writing.get(round.keyString)! - 1
-          if (n === 0) this.writing.delete(round.keyString)
-          else this.writing.set(round.keyString, n)
+        case 'done':
+          this.retire(round)
           break
-        }
       }
     }
   }
@@ -293,10 +293,10 @@ export class RequestDriver {
    * nodes cannot run the caller's function, so the driver does it here.
    */
   coordinated(round: PutRound, resp: Buffer, node: number, resolved: boolean): CoordinatorInput<Buffer, Buffer> | undefined {
-    const r = decodeWriteReply(Buffer.from(resp))
+    const r = decodeWriteReply(resp)
     const policy = this.o.policy
     if (!resolved && policy.kind === 'resolver') {
-      const object = decodeObject(r.object)
+      const object = decodeObject(Buffer.from(r.object)) // (a copy: the resolver may keep the values)
       const live = liveSiblings(object, this.o.clock.nowMs())
       if (live.length > 1) {
         const key = round.write.key
@@ -305,7 +305,8 @@ export class RequestDriver {
         return undefined
       }
     }
-    return { type: 'reply', node, ok: true, object: r.object, context: r.context }
+    // Copies of their own: the client may keep the context long after the object is gone.
+    return { type: 'reply', node, ok: true, object: Buffer.from(r.object), context: Buffer.from(r.context) }
   }
 
   // ---- get ----
@@ -354,7 +355,8 @@ export class RequestDriver {
   /**
    * A get answered from the read caches (§9.8): the stored object bytes (a copy) the first R
    * primaries' caches agree on, or the merge of their objects when each holds the key but they
-   * differ (stale ones are sent a repair), or undefined (a miss, an unhealthy primary, no
+   * differ (stale ones are sent a repair, unless a put of the key by this driver is not done:
+   * mergeCached), or undefined (a miss, an unhealthy primary, no
    * caches): then call get(), whose quorum round reads every replica and repairs.
    * `key` is used during the call only (it may be a reused scratch buffer).
    */
@@ -438,7 +440,7 @@ export class RequestDriver {
           }
           break
         case 'done':
-          this.active.delete(round)
+          this.retire(round)
           break
       }
     }
@@ -505,6 +507,18 @@ export class RequestDriver {
     if (input !== undefined) run.step(input)
   }
 
+  /**
+   * Drops a run that is done, or past its deadline (then before its last step: a run whose
+   * 'done' effect was never carried out, e.g. after a callback threw, still leaves here).
+   */
+  private retire(run: Run): void {
+    if (!this.active.delete(run) || !(run instanceof PutRound) || run.writingKey === undefined) return
+    const n = this.writing.get(run.writingKey)! - 1
+    if (n === 0) this.writing.delete(run.writingKey)
+    else this.writing.set(run.writingKey, n)
+    run.writingKey = undefined
+  }
+
   private track(run: Run): void {
     this.active.add(run)
     if (this.sweepTimer === undefined) this.sweepTimer = this.o.clock.setTimeout(this.sweep, deadlineSweepMs)
@@ -524,7 +538,7 @@ export class RequestDriver {
         now = this.o.clock.monotonicMs()
         if (!this.active.has(run)) continue
       }
-      this.active.delete(run)
+      this.retire(run)
       run.step({ type: 'deadline' })
     }
     if (this.active.size > 0) this.sweepTimer = this.o.clock.setTimeout(this.sweep, deadlineSweepMs)
