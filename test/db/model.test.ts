@@ -4,7 +4,8 @@
 // The model, per key (one logical client, operations one at a time, R = W = 2, N = 3):
 // - `last`: the value of the last acknowledged set (undefined after an acknowledged delete);
 // - `maybe`: values of writes that failed (KV_TIMEOUT / KV_UNAVAILABLE): they may or may
-//   not have been applied, and may surface as siblings later.
+//   not have been applied, and may surface as siblings later. A delete that failed may have
+//   been applied too: its tombstone may hide `last` (failedSinceAck).
 // - `ghosts`: acknowledged values superseded by a write whose context came from a set (not
 //   a get). PROTOCOL.md §4.4 documents that such a context's dot only discards a sibling the
 //   coordinating replica already holds: after a crash moved coordination to a replica that
@@ -35,6 +36,13 @@ interface KeyModel {
   /** Values the get whose context we hold returned; undefined when the context came from a set. */
   seen: string[] | undefined
   failedSinceAck: boolean
+  /** The key's last operations and outcomes, for a violation's message. */
+  history: string[]
+}
+
+function record(m: KeyModel, what: string): void {
+  m.history.push(what)
+  if (m.history.length > 8) m.history.shift()
 }
 
 t.test('randomized API run against the model, with crashes', async (tt) => {
@@ -43,9 +51,10 @@ t.test('randomized API run against the model, with crashes', async (tt) => {
   const rnd = makePrng(seed)
   const db: Database = await testCluster(tt, { durability: 'interval', replicaTimeoutMs: 300, timeoutMs: 2_000 })
   const keys = Array.from({ length: 24 }, (_, i) => `key-${i}`)
-  const model = new Map<string, KeyModel>(keys.map((k) => [k, { last: undefined, maybe: new Set(), ghosts: new Set(), context: undefined, written: new Set(), seen: undefined, failedSinceAck: false }]))
+  const model = new Map<string, KeyModel>(keys.map((k) => [k, { last: undefined, maybe: new Set(), ghosts: new Set(), context: undefined, written: new Set(), seen: undefined, failedSinceAck: false, history: [] }]))
   let n = 0
   let failures = 0
+  let failedDeletes = 0
   let crashes = 0
   let falseSiblings = 0
   let staleReads = 0
@@ -80,6 +89,7 @@ t.test('randomized API run against the model, with crashes', async (tt) => {
           m.context = g.context
           m.seen = got
         }
+        record(m, `get [${got.join()}]`)
       } else if (roll < 90) {
         const v = `v${n++}`
         m.written.add(v)
@@ -87,15 +97,27 @@ t.test('randomized API run against the model, with crashes', async (tt) => {
         try {
           const r = await db.set(key, v, opts)
           acknowledged(m, v, r.context)
+          record(m, `set ${v}`)
         } catch (err) {
           m.maybe.add(v)
           m.failedSinceAck = true
+          record(m, `set ${v} failed: ${isKvError(err) ? err.code : String(err)}`)
           throw err
         }
       } else {
         const opts = m.context === undefined ? {} : { context: m.context }
-        const r = await db.delete(key, opts)
-        acknowledged(m, undefined, r.context)
+        try {
+          const r = await db.delete(key, opts)
+          acknowledged(m, undefined, r.context)
+          record(m, 'delete')
+        } catch (err) {
+          record(m, `delete failed: ${isKvError(err) ? err.code : String(err)}`)
+          // Like a failed set, a failed delete may have been applied: its tombstone may hide
+          // `last` after the drain.
+          m.failedSinceAck = true
+          failedDeletes++
+          throw err
+        }
       }
     } catch (err) {
       if (!isKvError(err) || !['KV_TIMEOUT', 'KV_UNAVAILABLE'].includes(err.code)) throw err
@@ -108,10 +130,11 @@ t.test('randomized API run against the model, with crashes', async (tt) => {
     const m = model.get(key)!
     const got = ((await db.get(key, { level: 'ALL' }))?.siblings ?? []).map(String).sort()
     const allowed = new Set([...(m.last === undefined ? [] : [m.last]), ...m.maybe, ...m.ghosts])
-    for (const v of got) if (!allowed.has(v)) violations.push(`after drain: get ${key} returned ${v}, allowed ${[...allowed].join(',')}`)
-    if (!m.failedSinceAck && m.last !== undefined && !got.includes(m.last)) violations.push(`after drain: get ${key} = [${got.join()}] lost ${m.last}`)
+    const history = `(last operations: ${m.history.join('; ')})`
+    for (const v of got) if (!allowed.has(v)) violations.push(`after drain: get ${key} returned ${v}, allowed ${[...allowed].join(',')} ${history}`)
+    if (!m.failedSinceAck && m.last !== undefined && !got.includes(m.last)) violations.push(`after drain: get ${key} = [${got.join()}] lost ${m.last} ${history}`)
   }
-  tt.comment(`${n} sets, ${failures} failed operations, ${crashes} crashes, ${falseSiblings} false siblings (§4.4), ${staleReads} stale reads while nodes were down`)
+  tt.comment(`${n} sets, ${failures} failed operations (${failedDeletes} deletes), ${crashes} crashes, ${falseSiblings} false siblings (§4.4), ${staleReads} stale reads while nodes were down`)
   tt.same(violations.slice(0, 10), [], `no model violations (seed ${seed})`)
   await sleep(10)
 })
