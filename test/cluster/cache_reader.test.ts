@@ -170,6 +170,24 @@ t.test('while a put of the key by this driver is not done, a merge sends no repa
     tt.same(sent.map((s) => s.to), [b], 'nothing in flight: the merge repairs')
   })
 
+  tt.test('a callback that throws at the deadline neither leaves the key counted nor stops the sweep', async (tt) => {
+    const { sent, driver, put, clock } = setup()
+    driver.put(writeOf('v2'), 2, 100, () => {
+      throw new Error('a bug in the callback')
+    })
+    let other: KvError | undefined
+    driver.put({ key: Buffer.from('another key'), value: Buffer.from('x'), ttlMs: undefined, context: undefined }, 2, 100, (err) => (other = err))
+    await flushOutbox()
+    tt.throws(() => clock.advance(200), /a bug in the callback/)
+    tt.equal(other, undefined, 'the sweep stopped at the throw')
+    put(a, v2)
+    put(b, v1)
+    driver.cached(key, 2)
+    tt.same(sent.map((s) => s.to), [b], 'the key is not counted: the merge repairs')
+    clock.advance(50)
+    tt.equal(other?.code, 'KV_TIMEOUT', 'the next sweep fails the run the throw skipped')
+  })
+
   tt.test('the put times out', async (tt) => {
     const { sent, driver, put, clock } = setup()
     let putError: KvError | undefined

@@ -231,11 +231,11 @@ export class RequestDriver {
       const { targets, spares } = this.writeTargets(partition)
       const machine = new PutMachine<WireWrite, Buffer, Buffer>({ key: write.key, write, targets, spares, w })
       const round = new PutRound(this, machine, write, partition, now + timeoutMs, cb)
+      this.track(round)
       if (this.caches !== undefined) {
         round.writingKey = write.key.toString('latin1')
         this.writing.set(round.writingKey, (this.writing.get(round.writingKey) ?? 0) + 1)
       }
-      this.track(round)
       this.putEffects(round, machine.start())
     } finally {
       this.batchNowMs = outer
@@ -305,7 +305,8 @@ export class RequestDriver {
         return undefined
       }
     }
-    // Copies of their own: the client may keep the context long after the object is gone.
+    // Copies: `resp` is a view into the mailbox. (Small copies share Node's 8 KiB pool slabs,
+    // so a context the client keeps may keep its slab, and neighbouring objects, alive.)
     return { type: 'reply', node, ok: true, object: Buffer.from(r.object), context: Buffer.from(r.context) }
   }
 
@@ -526,22 +527,27 @@ export class RequestDriver {
 
   private readonly sweep = (): void => {
     this.sweepTimer = undefined
-    let now = this.o.clock.monotonicMs()
-    let readFirst = false
-    for (const run of this.active) {
-      if (now < run.deadlineMs) continue
-      if (!readFirst) {
-        // Replies that arrived while this thread was busy elsewhere are taken into account
-        // first; they may finish this run (and others: a finished run leaves `active`).
-        readFirst = true
-        this.o.transport.readInbound()
-        now = this.o.clock.monotonicMs()
-        if (!this.active.has(run)) continue
+    try {
+      let now = this.o.clock.monotonicMs()
+      let readFirst = false
+      for (const run of this.active) {
+        if (now < run.deadlineMs) continue
+        if (!readFirst) {
+          // Replies that arrived while this thread was busy elsewhere are taken into account
+          // first; they may finish this run (and others: a finished run leaves `active`).
+          readFirst = true
+          this.o.transport.readInbound()
+          now = this.o.clock.monotonicMs()
+          if (!this.active.has(run)) continue
+        }
+        this.retire(run)
+        run.step({ type: 'deadline' })
       }
-      this.retire(run)
-      run.step({ type: 'deadline' })
+    } finally {
+      // Also when a callback threw: the runs not reached are failed by the next sweep. (A
+      // callback that started a request has armed the timer already.)
+      if (this.active.size > 0 && this.sweepTimer === undefined) this.sweepTimer = this.o.clock.setTimeout(this.sweep, deadlineSweepMs)
     }
-    if (this.active.size > 0) this.sweepTimer = this.o.clock.setTimeout(this.sweep, deadlineSweepMs)
   }
 
   /** Fails nothing; stops the sweep timer (requests still pending fail through the transport). */
