@@ -57,3 +57,42 @@ t.test('a failed write empties the entry; reads do not publish while a write of 
   tt.equal(value(store.read(3, key)), 'A')
   tt.equal(value(cache.get(hash, key)), 'A', 'the next read publishes what the engine holds')
 })
+
+t.test('the store reads a key of a published partition from its cache before the engine', async (tt) => {
+  const engine = new HeldEngine()
+  let engineReads = 0
+  const getSync = engine.getSync.bind(engine)
+  engine.getSync = (key: Buffer): Buffer | undefined => {
+    engineReads++
+    return getSync(key)
+  }
+  const cache = new RowCache(createReadCache(64 * 1024))
+  const published = new Uint8Array(8)
+  published[3] = 1
+  const store = new VnodeStore(engine as unknown as Engine, { kind: 'siblings' }, 1, new ManualClock(), cache, published)
+  const key = Buffer.from('k')
+  const write = async (p: number, v: string, context?: Buffer): Promise<Buffer> => {
+    const w = store.write(p, { key, value: Buffer.from(v), ttlMs: undefined, context })
+    engine.complete(engine.pending.length - 1, true)
+    return (await w).context
+  }
+
+  const ctx = await write(3, 'A')
+  engineReads = 0
+  await write(3, 'B', ctx)
+  tt.equal(engineReads, 0, 'a write of a cached key does not read the engine')
+  tt.equal(value(store.read(3, key)), 'B')
+  await store.merge(3, key, engine.data.get(engine.pending[1]!.key.toString('latin1'))!, 'replica')
+  tt.equal(engineReads, 0, 'nor do a read and a replica write')
+
+  cache.remove(ringHash(key), key) // evicted
+  tt.equal(value(store.read(3, key)), 'B', 'a key not in the cache is read from the engine')
+  tt.equal(engineReads, 1)
+  tt.equal(value(cache.get(ringHash(key), key)), 'B', 'and published again')
+
+  await write(5, 'C')
+  engineReads = 0
+  await write(5, 'D')
+  tt.equal(engineReads, 1, 'a partition the node does not publish is read from the engine')
+  tt.equal(value(store.read(5, key)), 'C,D', 'two writes without context are siblings: the second read the first')
+})

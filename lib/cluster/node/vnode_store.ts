@@ -9,7 +9,8 @@
 // read would answer: every store updates it synchronously, a failed store empties it, and a
 // read publishes what it found only while no write of the key is in flight. Only the
 // partitions `cachedPartitions` marks are published (those this node serves among the first R
-// primaries: the caller reads no other cache).
+// primaries: the caller reads no other cache). The invariant makes the cache this node's
+// first place to read a key of those partitions, before the engine (§9.8).
 
 import type { Engine } from '../../storage'
 import { applyClientWrite, mergeObjects, type ConflictPolicy } from '../versioning/conflict_policy'
@@ -34,6 +35,8 @@ export class VnodeStore {
   /** Writes in flight to the engine, by key (latin1 of the storage key). */
   private readonly writing = new Map<string, number>()
   readonly counters: VnodeCounters = { writes: 0, replicas: 0, reads: 0, repairs: 0, handoffs: 0 }
+  /** The last readStored() answered from the read cache. */
+  private lastFromCache = false
 
   constructor(
     private readonly engine: Engine,
@@ -50,10 +53,23 @@ export class VnodeStore {
     return this.cachedPartitions === undefined || this.cachedPartitions[partition] === 1 ? this.cache : undefined
   }
 
-  private readStored(skey: Buffer): Buffer | undefined {
+  /**
+   * What a read of the key answers: a write on its way to the engine, else the read cache's
+   * entry, else the engine's object. Sets `lastFromCache`.
+   */
+  private readStored(partition: number, key: Uint8Array, skey: Buffer): Buffer | undefined {
+    this.lastFromCache = false
     if (this.overlay.size > 0) {
       const o = this.overlay.get(skey.toString('latin1'))
       if (o !== undefined) return o
+    }
+    const cache = this.cacheFor(partition)
+    if (cache !== undefined) {
+      const cached = cache.get(ringHash(key), key)
+      if (cached !== undefined) {
+        this.lastFromCache = true
+        return cached
+      }
     }
     return this.engine.getSync(skey)
   }
@@ -84,16 +100,16 @@ export class VnodeStore {
    * published. May be the in-flight overlay's own Buffer: never modify it.
    */
   stored(partition: number, key: Uint8Array): Buffer | undefined {
-    return this.readStored(dataKey(partition, key))
+    return this.readStored(partition, key, dataKey(partition, key))
   }
 
   /** The stored object bytes (§4.2), or undefined. Publishes what it found in the read cache. */
   read(partition: number, key: Uint8Array): Buffer | undefined {
     this.counters.reads++
     const skey = dataKey(partition, key)
-    const bytes = this.readStored(skey)
+    const bytes = this.readStored(partition, key, skey)
     const cache = this.cacheFor(partition)
-    if (bytes !== undefined && cache !== undefined && (this.writing.size === 0 || !this.writing.has(skey.toString('latin1')))) {
+    if (bytes !== undefined && cache !== undefined && !this.lastFromCache && (this.writing.size === 0 || !this.writing.has(skey.toString('latin1')))) {
       cache.put(ringHash(key), key, bytes)
     }
     return bytes
@@ -107,7 +123,7 @@ export class VnodeStore {
   async write(partition: number, w: WireWrite, stored?: Buffer | null): Promise<{ object: Buffer; context: Buffer }> {
     this.counters.writes++
     const skey = dataKey(partition, w.key)
-    const raw = stored === undefined ? this.readStored(skey) : stored ?? undefined
+    const raw = stored === undefined ? this.readStored(partition, w.key, skey) : stored ?? undefined
     const current = raw === undefined ? undefined : decodeObject(raw)
     const context = w.context === undefined ? undefined : decodeContext(w.key, w.context)
     const r = applyClientWrite(current, { value: w.value, context, ttlMs: w.ttlMs, timestampMs: this.clock.nowMs() }, this.replicaId, this.policy)
@@ -122,7 +138,7 @@ export class VnodeStore {
     else if (why === 'repair') this.counters.repairs++
     else this.counters.handoffs++
     const skey = dataKey(partition, key)
-    const raw = this.readStored(skey)
+    const raw = this.readStored(partition, key, skey)
     if (raw !== undefined && raw.equals(objectBytes)) return
     const incoming = decodeObject(objectBytes)
     const merged = raw === undefined ? incoming : mergeObjects(decodeObject(raw), incoming, this.policy)!
