@@ -189,7 +189,7 @@ t.test('the batch actor serves items in order, each answered on its own', async 
 t.test('the outbox: one batch per node per run, caps, and whole-batch failures reach every item', async (tt) => {
   const tr = new DirectTransport()
   const answers: { node: number; a: string; err?: string; resp?: number[] }[] = []
-  const ob = new ReplicaOutbox<string, number>(tr, (node, a, _b, err, resp) => {
+  const ob = new ReplicaOutbox<string, number>(tr, systemClock, (node, a, _b, err, resp) => {
     answers.push({ node, a, err: err?.code, resp: resp && [...resp] })
   })
   const key = Buffer.from('k')
@@ -252,10 +252,12 @@ t.test('an answer past the batch reply cap is RETRY_ALONE; a batch of one is nev
   one.setObject(0, Buffer.alloc(60))
   tt.same(readAll(one.encode(), false).map((i) => i.kind), [ItemStatus.OK])
 
-  // The outbox sends such an item again by itself and answers it from that batch.
+  // The outbox sends such an item again by itself, with what is left of the batch's budget,
+  // and answers it from that batch.
   const tr = new DirectTransport()
   const answers: string[] = []
-  const ob = new ReplicaOutbox<string, number>(tr, (_node, a, _b, err, resp) => answers.push(`${a}:${err?.code ?? resp?.length}`))
+  const clock = new ManualClock()
+  const ob = new ReplicaOutbox<string, number>(tr, clock, (_node, a, _b, err, resp) => answers.push(`${a}:${err?.code ?? resp?.length}`))
   ob.addKeyed(1, 'small', 0, 100, VnodeType.READ, 0, 0, Buffer.from('s'), undefined)
   ob.addKeyed(1, 'large', 0, 100, VnodeType.READ, 0, 0, Buffer.from('l'), undefined)
   await Promise.resolve()
@@ -263,14 +265,25 @@ t.test('an answer past the batch reply cap is RETRY_ALONE; a batch of one is nev
   first.setObject(0, Buffer.alloc(10))
   first.setObject(1, Buffer.alloc(200))
   const resp = (buf: Buffer): IncomingMessage => ({ bytes: buf, offset: 0, length: buf.length }) as unknown as IncomingMessage
+  clock.advance(30)
   tr.requests[0]!.cb(undefined, resp(first.encode()))
   tt.same(answers, ['small:11'], 'the small answer is given; the large request went out again')
   tt.equal(tr.requests.length, 2)
   tt.same(readAll(tr.requests[1]!.payload, true).map((i) => i.payload), [encodeKeyed(0, Buffer.from('l'), undefined)], 'alone')
+  tt.equal(tr.requests[1]!.timeoutMs, 70, 'with the 70 ms left of the batch budget of 100')
   const second = new BatchReplyWriter(1, 100)
   second.setObject(0, Buffer.alloc(200))
   tr.requests[1]!.cb(undefined, resp(second.encode()))
   tt.same(answers, ['small:11', 'large:201'])
+
+  answers.length = 0
+  ob.addKeyed(1, 'small', 0, 100, VnodeType.READ, 0, 0, Buffer.from('s'), undefined)
+  ob.addKeyed(1, 'large', 0, 100, VnodeType.READ, 0, 0, Buffer.from('l'), undefined)
+  await Promise.resolve()
+  clock.advance(100)
+  tr.requests[2]!.cb(undefined, resp(first.encode()))
+  tt.same(answers, ['small:11', 'large:KV_TIMEOUT'], 'an answer that came with no budget left fails the item rather than resend it')
+  tt.equal(tr.requests.length, 3, 'nothing was sent again')
 })
 
 t.test('a WRITE answer is never refused by the reply cap (sending it again would apply it twice)', async (tt) => {
@@ -284,7 +297,7 @@ t.test('a WRITE answer is never refused by the reply cap (sending it again would
 t.test('a batch that times out counts once against its node', async (tt) => {
   const tr = new DirectTransport()
   const firsts: boolean[] = []
-  const ob = new ReplicaOutbox<string, number>(tr, (_node, _a, _b, err, _resp, first) => {
+  const ob = new ReplicaOutbox<string, number>(tr, systemClock, (_node, _a, _b, err, _resp, first) => {
     if (err?.code === 'KV_TIMEOUT') firsts.push(first)
   })
   for (let i = 0; i < 3; i++) ob.addKeyed(5, `r${i}`, 0, 100, VnodeType.READ, 0, 0, Buffer.from(`k${i}`), undefined)

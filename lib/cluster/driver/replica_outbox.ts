@@ -5,9 +5,10 @@
 // exactly once through `answer`: with its response payload (a view, valid during the call) or
 // with an error (the item's own, or the whole batch's: timeout, node down, overloaded; only
 // the first item of a failed batch has `first` set, so that the batch counts once against
-// its node). An item the node could not fit in the batch's answer is sent again by itself.
-// The runtime request's timeout is the largest item budget: a short budget (a get with a
-// small timeoutMs) must not fail the others; each run enforces its own deadline.
+// its node). An item the node could not fit in the batch's answer is sent again by itself,
+// with what is left of the batch's budget. The runtime request's timeout is the largest item
+// budget: a short budget (a get with a small timeoutMs) must not fail the others; each run
+// enforces its own deadline.
 
 import { KvError, decodeErrorPayload } from '../../errors'
 import { replicaBatchBytesMax, replicaBatchItemsMax } from '../../constants'
@@ -15,6 +16,7 @@ import type { IncomingMessage, Transport } from '../../transport'
 import { BatchType, VNODE_BATCH_ACTOR } from '../wire/actors'
 import { BatchItems, BatchReader, ItemStatus } from '../wire/batch_wire'
 import { payloadView } from '../wire/payload'
+import type { Clock } from '../../util/clock'
 
 export type ItemAnswer<A, B> = (node: number, a: A, b: B, err: KvError | undefined, response: Buffer | undefined, first: boolean) => void
 
@@ -23,6 +25,8 @@ class OpenBatch<A, B> {
   readonly as: A[] = []
   readonly bs: B[] = []
   timeoutMs = 0
+  /** When it was sent (monotonic ms). */
+  sentAtMs = 0
 
   constructor(readonly node: number) {}
 }
@@ -37,6 +41,7 @@ export class ReplicaOutbox<A, B> {
 
   constructor(
     private readonly transport: Transport,
+    private readonly clock: Clock,
     private readonly answer: ItemAnswer<A, B>,
   ) {}
 
@@ -92,6 +97,7 @@ export class ReplicaOutbox<A, B> {
   private send(batch: OpenBatch<A, B>): void {
     this.counters.batches++
     this.counters.items += batch.items.count
+    batch.sentAtMs = this.clock.monotonicMs()
     try {
       this.transport.request(batch.node, VNODE_BATCH_ACTOR, BatchType.BATCH, batch.items.encode(), (err, resp) => this.settle(batch, err, resp), { timeoutMs: batch.timeoutMs })
     } catch (err) {
@@ -129,11 +135,19 @@ export class ReplicaOutbox<A, B> {
     if (thrown !== undefined) throw thrown
   }
 
-  /** Item i of `batch` again, in a batch of its own (its answer did not fit the batch's). */
+  /**
+   * Item i of `batch` again, in a batch of its own (its answer did not fit the batch's), with
+   * what is left of the batch's budget; with none left, it fails as the batch would have.
+   */
   private sendAlone(batch: OpenBatch<A, B>, i: number): void {
+    const leftMs = Math.floor(batch.timeoutMs - (this.clock.monotonicMs() - batch.sentAtMs))
+    if (leftMs <= 0) {
+      this.answer(batch.node, batch.as[i]!, batch.bs[i]!, new KvError('KV_TIMEOUT', 'the batch answered "retry alone" after its budget', { node: batch.node, timeoutMs: batch.timeoutMs }), undefined, false)
+      return
+    }
     const alone = new OpenBatch<A, B>(batch.node)
     alone.items.addFrom(batch.items, i)
-    this.added(alone, batch.as[i]!, batch.bs[i]!, batch.timeoutMs)
+    this.added(alone, batch.as[i]!, batch.bs[i]!, leftMs)
     this.counters.resent++
     this.send(alone)
   }

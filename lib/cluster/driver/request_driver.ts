@@ -194,7 +194,7 @@ export class RequestDriver {
     this.table = table
     const caching = o.readCaches?.some((c) => c !== undefined) ?? false
     this.caches = caching ? new CacheReader(o.readCaches!, this.healthyAt, o.clock) : undefined
-    this.outbox = new ReplicaOutbox(o.transport, this.answer)
+    this.outbox = new ReplicaOutbox(o.transport, o.clock, this.answer)
   }
 
   setTable(table: PreferenceTable): void {
