@@ -257,7 +257,7 @@ t.test('an answer past the batch reply cap is RETRY_ALONE; a batch of one is nev
   const tr = new DirectTransport()
   const answers: string[] = []
   const clock = new ManualClock()
-  const ob = new ReplicaOutbox<string, number>(tr, clock, (_node, a, _b, err, resp) => answers.push(`${a}:${err?.code ?? resp?.length}`))
+  const ob = new ReplicaOutbox<string, number>(tr, clock, (_node, a, _b, err, resp, first) => answers.push(`${a}:${err?.code ?? resp?.length}${first ? ':first' : ''}`))
   ob.addKeyed(1, 'small', 0, 100, VnodeType.READ, 0, 0, Buffer.from('s'), undefined)
   ob.addKeyed(1, 'large', 0, 100, VnodeType.READ, 0, 0, Buffer.from('l'), undefined)
   await Promise.resolve()
@@ -282,7 +282,7 @@ t.test('an answer past the batch reply cap is RETRY_ALONE; a batch of one is nev
   await Promise.resolve()
   clock.advance(100)
   tr.requests[2]!.cb(undefined, resp(first.encode()))
-  tt.same(answers, ['small:11', 'large:KV_TIMEOUT'], 'an answer that came with no budget left fails the item rather than resend it')
+  tt.same(answers, ['small:11', 'large:KV_TIMEOUT'], 'an answer that came with no budget left fails the item rather than resend it, not counted against the node')
   tt.equal(tr.requests.length, 3, 'nothing was sent again')
 })
 

@@ -232,3 +232,18 @@ t.test('with checksums on, bytes changed behind the seqlock are a miss', async (
   tt.equal(c.get(0, key('a')), undefined, 'get misses')
   tt.equal(new RowCache(sab, false).get(0, key('a'))?.length, 6, 'without checksums the change is not seen (x86-64 relies on ordering)')
 })
+
+t.test("the node's own lookup: a copy of what it wrote, and no CLOCK mark", async (tt) => {
+  const c = new RowCache(createReadCache(readCacheBucketBytes)) // one bucket
+  for (let i = 0; i < 15; i++) c.put(i, key(`k${i}`), Buffer.from(`v${i}`)) // the index is full
+  const own = c.getOwn(1, key('k1'))!
+  tt.equal(str(own), 'v1')
+  own.fill(0)
+  tt.equal(str(c.getOwn(1, key('k1'))), 'v1', 'a copy')
+  tt.equal(c.getOwn(1, key('k2')), undefined, 'the hash is part of the match')
+  tt.equal(str(c.get(0, key('k0'))), 'v0') // the caller's hit marks k0
+  c.put(99, key('new'), Buffer.from('n')) // evicts: the hand passes k0 (marked), stops at k1
+  tt.equal(c.getOwn(1, key('k1')), undefined, "k1, looked up only by the node, was evicted")
+  tt.equal(str(c.getOwn(0, key('k0'))), 'v0', 'k0, hit by the caller, stayed')
+  tt.equal(str(c.getOwn(2, key('k2'))), 'v2')
+})

@@ -81,14 +81,30 @@ t.test('the store reads a key of a published partition from its cache before the
   engineReads = 0
   await write(3, 'B', ctx)
   tt.equal(engineReads, 0, 'a write of a cached key does not read the engine')
+  let cachePuts = 0
+  const put = cache.put.bind(cache)
+  cache.put = (h: number, k: Uint8Array, o: Uint8Array): void => {
+    cachePuts++
+    put(h, k, o)
+  }
   tt.equal(value(store.read(3, key)), 'B')
-  await store.merge(3, key, engine.data.get(engine.pending[1]!.key.toString('latin1'))!, 'replica')
-  tt.equal(engineReads, 0, 'nor do a read and a replica write')
+  tt.equal(cachePuts, 0, 'a read answered from the cache does not write it again')
+  // Another replica's concurrent write (replica id 2) merged here: stored as a sibling.
+  const otherEngine = new HeldEngine()
+  const other = new VnodeStore(otherEngine as unknown as Engine, { kind: 'siblings' }, 2, new ManualClock())
+  const written = other.write(3, { key, value: Buffer.from('O'), ttlMs: undefined, context: undefined })
+  otherEngine.complete(0, true)
+  const merging = store.merge(3, key, (await written).object, 'replica')
+  engine.complete(engine.pending.length - 1, true)
+  await merging
+  tt.equal(engineReads, 0, 'nor do a read and a replica write that stores')
+  tt.equal(cachePuts, 1, 'which publishes its merge')
+  tt.equal(value(store.read(3, key)), 'B,O')
 
   cache.remove(ringHash(key), key) // evicted
-  tt.equal(value(store.read(3, key)), 'B', 'a key not in the cache is read from the engine')
+  tt.equal(value(store.read(3, key)), 'B,O', 'a key not in the cache is read from the engine')
   tt.equal(engineReads, 1)
-  tt.equal(value(cache.get(ringHash(key), key)), 'B', 'and published again')
+  tt.equal(value(cache.get(ringHash(key), key)), 'B,O', 'and published again')
 
   await write(5, 'C')
   engineReads = 0

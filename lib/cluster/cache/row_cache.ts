@@ -1,5 +1,6 @@
 // The shared read cache of one node (PROTOCOL.md §9.8): a hash table of 2 KiB buckets in a
-// SharedArrayBuffer, written by its node only and read by the caller's thread. A bucket holds
+// SharedArrayBuffer, written by its node only and read by the caller's thread (and by the node
+// itself, through `getOwn`: its thread is the only writer, so it needs no seqlock). A bucket holds
 // an index of up to 15 entries and a data area of entries of any size (key + object up to
 // 1912 bytes), and is one seqlock: the writer makes `seq` odd, writes, makes it even; a
 // reader that sees an odd `seq`, or a different `seq` after copying, counts a miss. A torn read
@@ -10,9 +11,10 @@
 // reorder plain accesses around atomics, readers also verify a checksum of the object that
 // the writer stores in the entry (`verifyReads`). A writer that died with a bucket open left
 // `seq` odd: the next writer empties the bucket and keeps the parity right. Eviction is CLOCK
-// within a bucket: a hit sets its index entry's `ref` byte (the only byte a reader writes, a
-// benign race), and the writer passes over referenced entries once, clearing them, before it
-// evicts.
+// within a bucket: a caller's hit sets its index entry's `ref` byte (the only byte a reader
+// writes, a benign race), and the writer passes over referenced entries once, clearing them,
+// before it evicts. The node's own lookups leave `ref` alone: a key it writes is not thereby
+// one the caller reads.
 
 import { assert } from '../../assert'
 import { readCacheBucketBytes, readCacheBytesMax } from '../../constants'
@@ -207,6 +209,17 @@ export class RowCache {
   }
 
   // ---- writer (the node) ----
+
+  /**
+   * The node's own lookup: a copy of the object cached for `key`, or undefined. Only the
+   * node's thread writes the buffer, so it reads its own writes whole, with no seqlock, and
+   * leaves the entry's `ref` byte alone (CLOCK counts the caller's hits only).
+   */
+  getOwn(hash: number, key: Uint8Array): Buffer | undefined {
+    if (this.find(this.bucketOf(hash), hash, key) < 0) return undefined
+    const at = this.probedEntry + entryHeaderBytes + key.length
+    return Buffer.from(this.u8.subarray(at, at + this.probedLength))
+  }
 
   /**
    * Opens bucket `b` for writing (seq odd); returns the value that closes it. A bucket left

@@ -137,17 +137,18 @@ export class ReplicaOutbox<A, B> {
 
   /**
    * Item i of `batch` again, in a batch of its own (its answer did not fit the batch's), with
-   * what is left of the batch's budget; with none left, it fails as the batch would have.
+   * what is left of the batch's budget. With none left it fails KV_TIMEOUT, not counted
+   * against the node (which answered); the requester cannot tell that it was not applied.
    */
   private sendAlone(batch: OpenBatch<A, B>, i: number): void {
-    const leftMs = Math.floor(batch.timeoutMs - (this.clock.monotonicMs() - batch.sentAtMs))
+    const leftMs = batch.timeoutMs - (this.clock.monotonicMs() - batch.sentAtMs)
     if (leftMs <= 0) {
       this.answer(batch.node, batch.as[i]!, batch.bs[i]!, new KvError('KV_TIMEOUT', 'the batch answered "retry alone" after its budget', { node: batch.node, timeoutMs: batch.timeoutMs }), undefined, false)
       return
     }
     const alone = new OpenBatch<A, B>(batch.node)
     alone.items.addFrom(batch.items, i)
-    this.added(alone, batch.as[i]!, batch.bs[i]!, leftMs)
+    this.added(alone, batch.as[i]!, batch.bs[i]!, Math.max(1, Math.ceil(leftMs)))
     this.counters.resent++
     this.send(alone)
   }

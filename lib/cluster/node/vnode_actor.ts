@@ -141,7 +141,7 @@ class BatchAnswers implements Answers {
     this.settled()
   }
 
-  /** Not served: the requester sends it again by itself (§9.7). */
+  /** Not served: the requester sends it again by itself while its budget lasts (§9.7). */
   retryAlone(i: number): void {
     this.writer.set(i, ItemStatus.RETRY_ALONE, new Uint8Array(0))
     this.settled()

@@ -65,7 +65,7 @@ export class VnodeStore {
     }
     const cache = this.cacheFor(partition)
     if (cache !== undefined) {
-      const cached = cache.get(ringHash(key), key)
+      const cached = cache.getOwn(ringHash(key), key)
       if (cached !== undefined) {
         this.lastFromCache = true
         return cached
