@@ -49,13 +49,32 @@ t.test('a failed write empties the entry; reads do not publish while a write of 
   engine.complete(2, false) // B fails while A is still on its way
   await b.catch(() => undefined)
   tt.equal(cache.get(hash, key), undefined, 'a failed write empties the entry')
-  tt.equal(value(store.read(3, key)), 'X', 'the engine still holds X')
-  tt.equal(cache.get(hash, key), undefined, 'and a read while A is in flight does not publish it (A is about to replace it)')
+  tt.equal(value(store.read(3, key)), 'A', 'a read answers A, still on its way (the engine holds X): a write now builds on A and never reuses its dot')
+  tt.equal(cache.get(hash, key), undefined, 'and a read while A is in flight does not publish it')
   engine.complete(1, true)
   await a
   tt.equal(cache.get(hash, key), undefined, 'A finishing publishes nothing by itself')
   tt.equal(value(store.read(3, key)), 'A')
   tt.equal(value(cache.get(hash, key)), 'A', 'the next read publishes what the engine holds')
+})
+
+t.test('a write that fails while an earlier one of the key is on its way: the next write builds on the earlier one', async (tt) => {
+  const engine = new HeldEngine()
+  const store = new VnodeStore(engine as unknown as Engine, { kind: 'siblings' }, 1, new ManualClock())
+  const key = Buffer.from('k')
+  const write = (v: string): Promise<{ object: Buffer }> => store.write(3, { key, value: Buffer.from(v), ttlMs: undefined, context: undefined })
+  const dots = (b: Buffer | undefined): number[] => (b === undefined ? [] : decodeObject(b).siblings.map((x) => x.dot.counter))
+  const a = write('A')
+  const b = write('B')
+  engine.complete(1, false) // B fails first; A is still held (a write stall)
+  await b.catch(() => undefined)
+  const c = write('C')
+  engine.complete(0, true)
+  engine.complete(2, true)
+  await a
+  const stored = (await c).object
+  tt.same(dots(stored), [1, 2], 'C is a sibling of A with the next dot, not a second dot 1')
+  tt.equal(value(stored), 'A,C')
 })
 
 t.test('the store reads a key of a published partition from its cache before the engine', async (tt) => {

@@ -10,6 +10,7 @@ import { decodeHint, encodeHint } from '../hints/hint_record'
 import { mergeObjects, type ConflictPolicy } from '../versioning/conflict_policy'
 import { decodeObject, encodeObject } from '../versioning/object_codec'
 import { hintKey, hintRange } from './storage_keys'
+import { InFlightWrites } from './in_flight_writes'
 
 /** How often the replayer is ticked while hints are held (besides node-up events and wakeAt). */
 export const hintTickMs = 100
@@ -38,7 +39,8 @@ export class HintStore {
   private closed = false
   /** Ledger id → the record's engine key. */
   private readonly recordKeys = new Map<number, Buffer>()
-  private readonly pending = new Map<string, Buffer>()
+  /** Hint records on their way to the engine, by slot (latin1 of the record's key). */
+  private readonly pending = new InFlightWrites()
 
   private constructor(
     private readonly engine: Engine,
@@ -79,7 +81,7 @@ export class HintStore {
   async add(owner: number, partition: number, key: Buffer, objectBytes: Buffer): Promise<void> {
     const hk = hintKey(owner, key)
     const slot = hk.toString('latin1')
-    const prevRaw = this.pending.get(slot) ?? this.engine.getSync(hk)
+    const prevRaw = this.pending.newest(slot) ?? this.engine.getSync(hk)
     const prev = prevRaw === undefined ? undefined : decodeHint(prevRaw)
     const now = this.clock.nowMs()
     const object = mergeObjects(prev?.object, decodeObject(objectBytes), this.policy)!
@@ -93,13 +95,12 @@ export class HintStore {
       throw err
     }
     this.counters.stored++
-    // Like VnodeStore's overlay: a second hint for the slot merges into this one even while
-    // the engine holds the write back.
-    this.pending.set(slot, record)
+    // A second hint for the slot merges into this one even while the engine holds it back.
+    this.pending.add(slot, record)
     try {
       await this.engine.put(hk, record)
     } finally {
-      if (this.pending.get(slot) === record) this.pending.delete(slot)
+      this.pending.settle(slot, record)
     }
     this.schedule(hintTickMs)
   }

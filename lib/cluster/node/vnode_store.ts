@@ -3,8 +3,9 @@
 // repair and handoff merge uncapped. Reads answer stored bytes without decoding.
 //
 // Invariant: a read sees every write this node has started, even while the engine holds a
-// write back (a write stall): the overlay keeps an object from the moment it is written until
-// the engine has it, so two writes of one key never read the same base (a dot is never reused).
+// write back (a write stall): a read answers the newest object on its way to the engine
+// (InFlightWrites) before the engine's, so two writes of one key never read the same base (a
+// dot is never reused), also when a write fails while an earlier one is still on its way.
 // The shared read cache (§9.8), when given, holds for a key either nothing or exactly what a
 // read would answer: every store updates it synchronously, a failed store empties it, and a
 // read publishes what it found only while no write of the key is in flight. Only the
@@ -21,6 +22,7 @@ import type { WireWrite } from '../wire/replica_wire'
 import type { RowCache } from '../cache/row_cache'
 import { ringHash } from '../ring/partition'
 import { dataKey } from './storage_keys'
+import { InFlightWrites } from './in_flight_writes'
 
 export interface VnodeCounters {
   writes: number
@@ -31,9 +33,8 @@ export interface VnodeCounters {
 }
 
 export class VnodeStore {
-  private readonly overlay = new Map<string, Buffer>()
-  /** Writes in flight to the engine, by key (latin1 of the storage key). */
-  private readonly writing = new Map<string, number>()
+  /** By latin1 of the storage key. */
+  private readonly inFlight = new InFlightWrites()
   readonly counters: VnodeCounters = { writes: 0, replicas: 0, reads: 0, repairs: 0, handoffs: 0 }
   /** The last readStored() answered from the read cache. */
   private lastFromCache = false
@@ -59,9 +60,9 @@ export class VnodeStore {
    */
   private readStored(partition: number, key: Uint8Array, skey: Buffer): Buffer | undefined {
     this.lastFromCache = false
-    if (this.overlay.size > 0) {
-      const o = this.overlay.get(skey.toString('latin1'))
-      if (o !== undefined) return o
+    if (this.inFlight.size > 0) {
+      const pending = this.inFlight.newest(skey.toString('latin1'))
+      if (pending !== undefined) return pending
     }
     const cache = this.cacheFor(partition)
     if (cache !== undefined) {
@@ -76,17 +77,11 @@ export class VnodeStore {
 
   private store(partition: number, skey: Buffer, key: Uint8Array, bytes: Buffer): Promise<void> {
     const k = skey.toString('latin1')
-    this.overlay.set(k, bytes)
-    this.writing.set(k, (this.writing.get(k) ?? 0) + 1)
+    this.inFlight.add(k, bytes)
     const cache = this.cacheFor(partition)
     const hash = cache === undefined ? 0 : ringHash(key)
     cache?.put(hash, key, bytes)
-    const settled = (): void => {
-      if (this.overlay.get(k) === bytes) this.overlay.delete(k)
-      const n = this.writing.get(k)! - 1
-      if (n === 0) this.writing.delete(k)
-      else this.writing.set(k, n)
-    }
+    const settled = (): void => this.inFlight.settle(k, bytes)
     return this.engine.put(skey, bytes).then(settled, (err: unknown) => {
       settled()
       // Whatever the cache holds for the key may now be ahead of the engine: forget it.
@@ -97,7 +92,7 @@ export class VnodeStore {
 
   /**
    * The object bytes stored for the key, or undefined; unlike read(), not counted nor
-   * published. May be the in-flight overlay's own Buffer: never modify it.
+   * published. May be an in-flight write's own Buffer: never modify it.
    */
   stored(partition: number, key: Uint8Array): Buffer | undefined {
     return this.readStored(partition, key, dataKey(partition, key))
@@ -109,7 +104,7 @@ export class VnodeStore {
     const skey = dataKey(partition, key)
     const bytes = this.readStored(partition, key, skey)
     const cache = this.cacheFor(partition)
-    if (bytes !== undefined && cache !== undefined && !this.lastFromCache && (this.writing.size === 0 || !this.writing.has(skey.toString('latin1')))) {
+    if (bytes !== undefined && cache !== undefined && !this.lastFromCache && (this.inFlight.size === 0 || !this.inFlight.has(skey.toString('latin1')))) {
       cache.put(ringHash(key), key, bytes)
     }
     return bytes
