@@ -2,7 +2,7 @@
 // shaped like a cluster node's (a shared prefix, then runs of equal bytes), with bytes above
 // 0x7f, prefixes of other keys, many versions per key and versions out of seq order.
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { sortEntries } from '../../../lib/storage/compaction/jobs'
 import { Kind, type Entry } from '../../../lib/storage/types'
 import { makePrng, seedFromEnv, type Prng } from '../../../lib/util/prng'
@@ -41,12 +41,32 @@ t.test('randomized: sortEntries orders by key ascending, then seq descending', a
     })
     const want = [...entries].sort((a, b) => Buffer.compare(a.key, b.key) || b.seq - a.seq)
     const got = sortEntries(entries)
-    // (seqs are distinct: a seq names its entry)
-    const differs = got.length !== n ? Math.min(got.length, n) : got.findIndex((e, i) => e.seq !== want[i]!.seq || !e.key.equals(want[i]!.key))
-    if (differs !== -1) {
-      t.fail(`seed ${seed} round ${round}: entry ${differs} of ${n} is ${got[differs]?.key.toString('hex')}@${got[differs]?.seq}, want ${want[differs]?.key.toString('hex')}@${want[differs]?.seq}`)
+    if (!same(t, `seed ${seed} round ${round}`, got, want)) return
+    // With a snapshot: every version a reader at the snapshot or later can see is kept (those
+    // above it, and each key's newest at or below it), in order; others may be dropped (the
+    // compaction filter drops the rest), and are when the versions came in seq order.
+    const snapshot = prng.range(0, n)
+    const visible = want.filter((e, i) => e.seq > snapshot || i === 0 || !want[i - 1]!.key.equals(e.key) || want[i - 1]!.seq > snapshot)
+    const pruned = sortEntries(entries, snapshot)
+    const at = new Map(want.map((e, i) => [e.seq, i]))
+    const ordered = pruned.every((e, i) => i === 0 || at.get(e.seq)! > at.get(pruned[i - 1]!.seq)!)
+    const kept = new Set(pruned.map((e) => e.seq))
+    const lost = visible.find((e) => !kept.has(e.seq))
+    if (!ordered || lost !== undefined) {
+      t.fail(`seed ${seed} round ${round} snapshot ${snapshot}: ${!ordered ? 'out of order' : `lost ${lost!.key.toString('hex')}@${lost!.seq}`}`)
       return
     }
+    const inOrder = [...entries].sort((a, b) => a.seq - b.seq)
+    if (!same(t, `seed ${seed} round ${round} snapshot ${snapshot}, in seq order`, sortEntries(inOrder, snapshot), visible)) return
   }
-  t.pass('30 rounds match')
+  t.pass('30 rounds match, with and without a snapshot')
 })
+
+function same(t: Test, what: string, got: readonly Entry[], want: readonly Entry[]): boolean {
+  // (seqs are distinct: a seq names its entry)
+  const n = want.length
+  const differs = got.length !== n ? Math.min(got.length, n) : got.findIndex((e, i) => e.seq !== want[i]!.seq || !e.key.equals(want[i]!.key))
+  if (differs === -1) return true
+  t.fail(`${what}: entry ${differs} of ${n} (got ${got.length}) is ${got[differs]?.key.toString('hex')}@${got[differs]?.seq}, want ${want[differs]?.key.toString('hex')}@${want[differs]?.seq}`)
+  return false
+}
