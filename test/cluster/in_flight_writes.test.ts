@@ -1,10 +1,10 @@
 // Objects on their way to a node's engine (lib/cluster/node/in_flight_writes.ts): a read
-// answers the newest until the engine has it, whatever order the writes settle in.
+// answers the newest until the engine has it, when writes fail out of order too.
 
 import t from 'tap'
 import { InFlightWrites } from '../../lib/cluster/node/in_flight_writes'
 
-t.test('the newest object on its way is read, whichever write settles first', async (tt) => {
+t.test('the newest object on its way is read, also after a later write failed first', async (tt) => {
   const w = new InFlightWrites()
   const [a, b, c] = [Buffer.from('a'), Buffer.from('b'), Buffer.from('c')]
   tt.equal(w.newest('k'), undefined)

@@ -131,3 +131,26 @@ t.test('the store reads a key of a published partition from its cache before the
   tt.equal(engineReads, 1, 'a partition the node does not publish is read from the engine')
   tt.equal(value(store.read(5, key)), 'C,D', 'two writes without context are siblings: the second read the first')
 })
+
+t.test('an engine put that throws instead of rejecting fails the write and leaves nothing on its way', async (tt) => {
+  const engine = new HeldEngine()
+  const cache = new RowCache(createReadCache(64 * 1024))
+  const store = new VnodeStore(engine as unknown as Engine, { kind: 'lww' }, 1, new ManualClock(), cache)
+  const key = Buffer.from('k')
+  const write = (v: string): Promise<unknown> => store.write(3, { key, value: Buffer.from(v), ttlMs: undefined, context: undefined })
+  const x = write('X')
+  engine.complete(0, true)
+  await x
+  const put = engine.put.bind(engine)
+  engine.put = (): Promise<void> => {
+    throw new KvError('KV_IO_ERROR', 'cannot open the next log segment')
+  }
+  await tt.rejects(write('Y'), { code: 'KV_IO_ERROR' })
+  tt.equal(cache.get(ringHash(key), key), undefined, 'the entry is emptied')
+  tt.equal(value(store.read(3, key)), 'X', 'a read answers what the engine holds, not the failed write')
+  engine.put = put
+  const z = write('Z')
+  engine.complete(1, true)
+  await z
+  tt.equal(value(store.read(3, key)), 'Z')
+})

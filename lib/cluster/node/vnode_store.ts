@@ -82,12 +82,20 @@ export class VnodeStore {
     const hash = cache === undefined ? 0 : ringHash(key)
     cache?.put(hash, key, bytes)
     const settled = (): void => this.inFlight.settle(k, bytes)
-    return this.engine.put(skey, bytes).then(settled, (err: unknown) => {
+    const failed = (err: unknown): never => {
       settled()
       // Whatever the cache holds for the key may now be ahead of the engine: forget it.
       cache?.remove(hash, key)
       throw err
-    })
+    }
+    let put: Promise<void>
+    try {
+      put = this.engine.put(skey, bytes)
+    } catch (err) {
+      // (Thrown, not rejected: a failure to start a new log segment.)
+      return Promise.reject(err).catch(failed)
+    }
+    return put.then(settled, failed)
   }
 
   /**
