@@ -36,6 +36,7 @@ export async function open(options: OpenOptions): Promise<Database> {
     readQuorum: o.readQuorum,
     replicaTimeoutMs: o.replicaTimeoutMs,
     hints: o.hints,
+    tombstoneGraceMs: o.tombstoneGraceMs,
     readCaches,
   }
   const rt = await Runtime.start({ nodes: o.nodes, setupModule: nodeSetupModule, setupData, nodeNice: o.nodeNice })

@@ -3,7 +3,7 @@
 // is KV_INVALID_ARGUMENT, before any worker starts.
 
 import os from 'node:os'
-import { nodeNiceDefault, readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax } from '../constants'
+import { hintAgeMsMax, nodeNiceDefault, readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax, tombstoneGraceMsDefault, ttlMsMax } from '../constants'
 import { invalidArgument } from '../errors'
 import { checkNodeNice } from '../runtime/thread'
 import { checkReadCacheBytes, resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../cluster'
@@ -32,6 +32,11 @@ export interface OpenOptions extends ClusterOptions {
    * Linux only, elsewhere ignored): 0 to 19, default 10, 0 = the same priority.
    */
   nodeNice?: number
+  /**
+   * How long a node keeps a deleted or expired key's tombstone before its storage drops it
+   * (PROTOCOL.md §4.5; default 24 h): at least `hints.ageMsMax`.
+   */
+  tombstoneGraceMs?: number
 }
 
 export interface ResolvedOpenOptions extends ResolvedClusterOptions {
@@ -41,9 +46,10 @@ export interface ResolvedOpenOptions extends ResolvedClusterOptions {
   /** 0 when off (or under actor coordination, which does not read caches). */
   readonly readCacheBytes: number
   readonly nodeNice: number
+  readonly tombstoneGraceMs: number
 }
 
-const extra = ['coordination', 'replicaTimeoutMs', 'hints', 'readCacheBytes', 'nodeNice']
+const extra = ['coordination', 'replicaTimeoutMs', 'hints', 'readCacheBytes', 'nodeNice', 'tombstoneGraceMs']
 
 function positiveInt(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined
@@ -71,5 +77,14 @@ export function resolveOpenOptions(input: unknown): ResolvedOpenOptions {
   if (replayBytesPerSec !== undefined) hints.replayBytesPerSec = replayBytesPerSec
   const rc = checkReadCacheBytes(o['readCacheBytes'] ?? readCacheBytesDefault)
   const nodeNice = checkNodeNice(o['nodeNice'] ?? nodeNiceDefault)
-  return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0, nodeNice }
+  const tombstoneGraceMs = positiveInt(o['tombstoneGraceMs'], 'tombstoneGraceMs') ?? tombstoneGraceMsDefault
+  const hintAge = hints.ageMsMax ?? hintAgeMsMax
+  if (tombstoneGraceMs > ttlMsMax) throw invalidArgument(`tombstoneGraceMs must be at most ${ttlMsMax}`, { tombstoneGraceMs })
+  if (tombstoneGraceMs < hintAge) {
+    throw invalidArgument(
+      `tombstoneGraceMs (${tombstoneGraceMs}) must be at least hints.ageMsMax (${hintAge}): a tombstone dropped while a hint of its key may still be replayed could let the deleted value come back`,
+      { tombstoneGraceMs, hintAgeMsMax: hintAge },
+    )
+  }
+  return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0, nodeNice, tombstoneGraceMs }
 }

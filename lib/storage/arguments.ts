@@ -38,10 +38,15 @@ export function checkValue(value: KeyLike | undefined): Buffer {
   return v
 }
 
-/** The entry of a put (seq is assigned when it is applied). */
-export function putEntry(key: KeyLike, value: KeyLike, ttlMs: number | undefined, clock: Clock): Entry {
+/** The entry of a put (seq is assigned when it is applied): `ttlMs` from now, or `expiresAtMs` (absolute). */
+export function putEntry(key: KeyLike, value: KeyLike, ttlMs: number | undefined, clock: Clock, expiresAtMs?: number): Entry {
   const k = checkKey(key)
   const v = checkValue(value)
+  if (expiresAtMs !== undefined) {
+    if (ttlMs !== undefined) throw invalidArgument('a put takes ttlMs or expiresAtMs, not both')
+    if (!Number.isSafeInteger(expiresAtMs) || expiresAtMs < 1) throw invalidArgument('expiresAtMs must be a positive integer (milliseconds since the epoch)', { expiresAtMs })
+    return { key: k, seq: 0, kind: Kind.PutTtl, expiresAtMs, value: v }
+  }
   if (ttlMs === undefined) return { key: k, seq: 0, kind: Kind.Put, expiresAtMs: 0, value: v }
   if (!Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > C.ttlMsMax) {
     throw invalidArgument(`ttlMs must be a positive integer of at most ${C.ttlMsMax}`, { limit: C.ttlMsMax })

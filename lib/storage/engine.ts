@@ -36,6 +36,8 @@ export interface WriteOptions {
 export interface PutOptions extends WriteOptions {
   /** The entry disappears this many milliseconds from now. */
   ttlMs?: number
+  /** Instead of ttlMs: the wall-clock time (ms since the epoch, the engine's clock) it disappears at; may be past. */
+  expiresAtMs?: number
 }
 
 export type { BatchOp } from './arguments'
@@ -152,7 +154,7 @@ export class Engine {
   put(key: KeyLike, value: KeyLike, options?: PutOptions): Promise<void> {
     let entry: Entry
     try {
-      entry = putEntry(key, value, options?.ttlMs, this.options.clock)
+      entry = putEntry(key, value, options?.ttlMs, this.options.clock, options?.expiresAtMs)
     } catch (err) {
       return Promise.reject(err)
     }

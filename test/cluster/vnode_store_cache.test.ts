@@ -34,7 +34,7 @@ const value = (b: Buffer | undefined): string | undefined => (b === undefined ? 
 t.test('a failed write empties the entry; reads do not publish while a write of the key is in flight', async (tt) => {
   const engine = new HeldEngine()
   const cache = new RowCache(createReadCache(64 * 1024))
-  const store = new VnodeStore(engine as unknown as Engine, { kind: 'lww' }, 1, new ManualClock(), cache)
+  const store = new VnodeStore(engine as unknown as Engine, { kind: 'lww' }, 1, new ManualClock(), { cache })
   const key = Buffer.from('k')
   const hash = ringHash(key)
   const write = (v: string): Promise<unknown> => store.write(3, { key, value: Buffer.from(v), ttlMs: undefined, context: undefined })
@@ -88,7 +88,7 @@ t.test('the store reads a key of a published partition from its cache before the
   const cache = new RowCache(createReadCache(64 * 1024))
   const published = new Uint8Array(8)
   published[3] = 1
-  const store = new VnodeStore(engine as unknown as Engine, { kind: 'siblings' }, 1, new ManualClock(), cache, published)
+  const store = new VnodeStore(engine as unknown as Engine, { kind: 'siblings' }, 1, new ManualClock(), { cache, cachedPartitions: published })
   const key = Buffer.from('k')
   const write = async (p: number, v: string, context?: Buffer): Promise<Buffer> => {
     const w = store.write(p, { key, value: Buffer.from(v), ttlMs: undefined, context })
@@ -135,7 +135,7 @@ t.test('the store reads a key of a published partition from its cache before the
 t.test('an engine put that throws instead of rejecting fails the write and leaves nothing on its way', async (tt) => {
   const engine = new HeldEngine()
   const cache = new RowCache(createReadCache(64 * 1024))
-  const store = new VnodeStore(engine as unknown as Engine, { kind: 'lww' }, 1, new ManualClock(), cache)
+  const store = new VnodeStore(engine as unknown as Engine, { kind: 'lww' }, 1, new ManualClock(), { cache })
   const key = Buffer.from('k')
   const write = (v: string): Promise<unknown> => store.write(3, { key, value: Buffer.from(v), ttlMs: undefined, context: undefined })
   const x = write('X')

@@ -128,6 +128,24 @@ for (const reader of ['mmap', 'pread'] as const) {
       await e.close()
     })
 
+    t.test('TTL as an absolute time: expiresAtMs, past or future', async (t) => {
+      const dir = tempDir(t)
+      const clock = new ManualClock()
+      const e = await Engine.open(dir, { reader, clock, compactionInline: true })
+      await e.put('past', 'v', { expiresAtMs: clock.nowMs() - 1 })
+      await e.put('soon', 'v', { expiresAtMs: clock.nowMs() + 10 })
+      t.equal(e.getSync('past'), undefined, 'a past time: invisible at once')
+      t.equal(str(e.getSync('soon')), 'v')
+      clock.advance(10)
+      t.equal(e.getSync('soon'), undefined, 'invisible from that time on')
+      await e.compactAll()
+      t.same(e.stats().tableBytes, 0, 'both dropped by compaction')
+      t.equal((await rejection(e.put('k', 'v', { ttlMs: 5, expiresAtMs: clock.nowMs() + 5 })))?.code, 'KV_INVALID_ARGUMENT', 'not both')
+      t.equal((await rejection(e.put('k', 'v', { expiresAtMs: 0 })))?.code, 'KV_INVALID_ARGUMENT')
+      t.equal((await rejection(e.put('k', 'v', { expiresAtMs: 1.5 })))?.code, 'KV_INVALID_ARGUMENT')
+      await e.close()
+    })
+
     t.test('a second open of the same directory fails with KV_LOCKED; close releases it', async (t) => {
       const dir = tempDir(t)
       const e = await Engine.open(dir, { reader })

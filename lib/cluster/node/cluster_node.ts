@@ -83,13 +83,18 @@ export class ClusterNode implements VnodeHost {
   start(): Promise<void> {
     this.transition = this.transition.then(async () => {
       if (this.engine !== undefined) return
-      const opened = await openNode(this.d.dir, this.t.self, this.d.durability)
+      const opened = await openNode(this.d.dir, this.t.self, this.d.durability, this.clock)
       this.engine = opened.engine
       this.incarnation = opened.incarnation
       this.replicaId = opened.replicaId
       // A predecessor's cache may hold writes this incarnation lost (§9.8): start empty.
       this.cache?.clear()
-      this.store = new VnodeStore(opened.engine, this.policy, opened.replicaId, this.clock, this.cache, this.cachedPartitions)
+      this.store = new VnodeStore(opened.engine, this.policy, opened.replicaId, this.clock, {
+        cache: this.cache,
+        cachedPartitions: this.cachedPartitions,
+        tombstoneGraceMs: this.d.tombstoneGraceMs,
+        counterFloor: opened.counterFloor,
+      })
       this.cache?.setEnabled(true)
       this.hints = HintStore.load(opened.engine, this.policy, this.clock, (n) => this.driver.healthy(n) && n !== this.t.self, this.deliver, this.d.hints)
     })
@@ -103,11 +108,12 @@ export class ClusterNode implements VnodeHost {
       if (engine === undefined) return
       this.cache?.setEnabled(false)
       this.cache?.clear()
+      const counterFloor = this.store?.counterFloor ?? 0
       this.store = undefined
       this.hints?.close()
       this.hints = undefined
       this.engine = undefined
-      await closeNode(engine)
+      await closeNode(engine, counterFloor)
     })
     return this.transition
   }

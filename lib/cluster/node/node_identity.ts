@@ -1,12 +1,14 @@
 // A node's identity on disk (PROTOCOL.md §9.4): the node id file, and the incarnation that
 // makes its replica id fresh after an unclean stop (so a lost, acknowledged write never has
-// its dot reused, §4.1). Opens the node's engine, breaking the lock of a crashed worker.
+// its dot reused, §4.1), with the counter floor a graceful stop saved (§4.5). Opens the node's
+// engine, breaking the lock of a crashed worker.
 
 import fs from 'node:fs'
 import path from 'node:path'
 import { nodesMax } from '../../constants'
 import { KvError } from '../../errors'
 import { Engine, type Durability } from '../../storage'
+import type { Clock } from '../../util/clock'
 import { readVarint, varintLength, writeVarint } from '../../util/varint'
 import { metaKey } from './storage_keys'
 
@@ -21,15 +23,22 @@ export function replicaIdOf(nodeId: number, incarnation: number): number {
 
 const INCARNATION = metaKey('incarnation')
 const CLEAN = metaKey('clean')
+const COUNTER_FLOOR = metaKey('counterFloor')
 
 export interface OpenedNode {
   readonly engine: Engine
   readonly incarnation: number
   readonly replicaId: number
+  /** The replica id's counter floor (§4.5): saved by the last graceful stop; 0 for a new incarnation. */
+  readonly counterFloor: number
 }
 
-/** Checks (or writes) the node id file, opens the engine, and settles the incarnation. */
-export async function openNode(dir: string, id: number, durability: Durability): Promise<OpenedNode> {
+/**
+ * Checks (or writes) the node id file, opens the engine (on `clock`, which times its TTL
+ * entries), and settles the incarnation: a new one after an unclean stop, whatever the
+ * durability, as only a graceful stop saves the counter floor.
+ */
+export async function openNode(dir: string, id: number, durability: Durability, clock: Clock): Promise<OpenedNode> {
   const home = nodeDir(dir, id)
   fs.mkdirSync(home, { recursive: true })
   const idFile = path.join(home, 'NODE_ID')
@@ -42,23 +51,31 @@ export async function openNode(dir: string, id: number, durability: Durability):
   const engineDir = path.join(home, 'engine')
   // A crashed worker could not release its lock; we are its only successor (one supervisor).
   if (fs.existsSync(engineDir)) Engine.breakLock(engineDir)
-  const engine = await Engine.open(engineDir, { durability })
+  const engine = await Engine.open(engineDir, { durability, clock })
   const raw = engine.getSync(INCARNATION)
   let incarnation = raw === undefined ? 0 : readVarint(raw, 0)
   const clean = engine.getSync(CLEAN) !== undefined
-  if (raw === undefined || (!clean && durability !== 'sync')) {
+  let counterFloor = 0
+  if (raw === undefined || !clean) {
     incarnation++
-    const b = Buffer.allocUnsafe(varintLength(incarnation))
-    writeVarint(b, 0, incarnation)
-    await engine.put(INCARNATION, b, { sync: true })
+    await engine.put(INCARNATION, varintBytes(incarnation), { sync: true })
+  } else {
+    const floor = engine.getSync(COUNTER_FLOOR)
+    if (floor !== undefined) counterFloor = readVarint(floor, 0)
   }
-  if (clean) await engine.del(CLEAN, { sync: true })
-  return { engine, incarnation, replicaId: replicaIdOf(id, incarnation) }
+  if (clean) await engine.batch([{ type: 'del', key: CLEAN }, { type: 'del', key: COUNTER_FLOOR }], { sync: true })
+  return { engine, incarnation, replicaId: replicaIdOf(id, incarnation), counterFloor }
 }
 
-/** A graceful stop: marks the shutdown clean (synced), then closes the engine. */
-export async function closeNode(engine: Engine): Promise<void> {
+/** A graceful stop: saves the counter floor and marks the shutdown clean (synced), then closes the engine. */
+export async function closeNode(engine: Engine, counterFloor: number): Promise<void> {
   if (engine.isClosed) return
-  await engine.put(CLEAN, Buffer.alloc(0), { sync: true })
+  await engine.batch([{ type: 'put', key: COUNTER_FLOOR, value: varintBytes(counterFloor) }, { type: 'put', key: CLEAN, value: Buffer.alloc(0) }], { sync: true })
   await engine.close()
+}
+
+function varintBytes(n: number): Buffer {
+  const b = Buffer.allocUnsafe(varintLength(n))
+  writeVarint(b, 0, n)
+  return b
 }

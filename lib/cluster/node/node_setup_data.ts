@@ -14,6 +14,8 @@ export interface NodeSetupData {
   readonly readQuorum: number
   readonly replicaTimeoutMs: number
   readonly hints: HintStoreOptions
+  /** How long a dead object is kept before storage drops it (PROTOCOL.md §4.5). */
+  readonly tombstoneGraceMs: number
   /** Each node's shared read cache by node id (§9.8; shared, not copied, by the structured clone); empty when off. */
   readonly readCaches: readonly (SharedArrayBuffer | undefined)[]
 }

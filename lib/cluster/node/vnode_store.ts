@@ -12,9 +12,17 @@
 // partitions `cachedPartitions` marks are published (those this node serves among the first R
 // primaries: the caller reads no other cache). The invariant makes the cache this node's
 // first place to read a key of those partitions, before the engine (§9.8).
+//
+// Dead objects (every sibling a tombstone or expiring, §4.5) are stored as engine TTL entries
+// that disappear `tombstoneGraceMs` after the object died, version vector and all. So that no
+// dot is reused once they are gone, client writes take counters above `counterFloor`: the
+// highest counter of this node's replica id in any object it stored with an expiry.
 
 import type { Engine } from '../../storage'
 import { applyClientWrite, mergeObjects, type ConflictPolicy } from '../versioning/conflict_policy'
+import { deadAtMs, type DvvObject } from '../versioning/dvv_object'
+import { counterOf } from '../versioning/version_vector'
+import { tombstoneGraceMsDefault } from '../../constants'
 import { decodeObject, encodeObject } from '../versioning/object_codec'
 import { decodeContext, encodeContext } from '../versioning/causal_context'
 import type { Clock } from '../../util/clock'
@@ -32,6 +40,17 @@ export interface VnodeCounters {
   handoffs: number
 }
 
+export interface VnodeStoreOptions {
+  /** The shared read cache (§9.8) to publish in. */
+  readonly cache?: RowCache | undefined
+  /** By partition: 1 where this node publishes to the cache (default: every partition). */
+  readonly cachedPartitions?: Uint8Array | undefined
+  /** How long a dead object is kept after it died (§4.5; default tombstoneGraceMsDefault). */
+  readonly tombstoneGraceMs?: number | undefined
+  /** The floor this replica id's counters start above (§4.5; what the last graceful stop saved). */
+  readonly counterFloor?: number | undefined
+}
+
 export class VnodeStore {
   /** By latin1 of the storage key. */
   private readonly inFlight = new InFlightWrites()
@@ -39,15 +58,24 @@ export class VnodeStore {
   /** The last readStored() answered from the read cache. */
   private lastFromCache = false
 
+  private readonly cache: RowCache | undefined
+  private readonly cachedPartitions: Uint8Array | undefined
+  private readonly graceMs: number
+  /** Client writes of this replica take counters above this (§4.5). */
+  counterFloor: number
+
   constructor(
     private readonly engine: Engine,
     private readonly policy: ConflictPolicy,
     readonly replicaId: number,
     private readonly clock: Clock,
-    private readonly cache?: RowCache,
-    /** By partition: 1 where this node publishes to the cache (default: every partition). */
-    private readonly cachedPartitions?: Uint8Array,
-  ) {}
+    o: VnodeStoreOptions = {},
+  ) {
+    this.cache = o.cache
+    this.cachedPartitions = o.cachedPartitions
+    this.graceMs = o.tombstoneGraceMs ?? tombstoneGraceMsDefault
+    this.counterFloor = o.counterFloor ?? 0
+  }
 
   /** The cache to publish objects of `partition` in, if any. */
   private cacheFor(partition: number): RowCache | undefined {
@@ -75,7 +103,10 @@ export class VnodeStore {
     return this.engine.getSync(skey)
   }
 
-  private store(partition: number, skey: Buffer, key: Uint8Array, bytes: Buffer): Promise<void> {
+  /** Stores `bytes`, the encoding of `object`; a dead object as a TTL entry (§4.5). */
+  private store(partition: number, skey: Buffer, key: Uint8Array, bytes: Buffer, object: DvvObject): Promise<void> {
+    const deadAt = deadAtMs(object)
+    if (deadAt !== 0) this.counterFloor = Math.max(this.counterFloor, counterOf(object.vv, this.replicaId))
     const k = skey.toString('latin1')
     this.inFlight.add(k, bytes)
     const cache = this.cacheFor(partition)
@@ -90,7 +121,7 @@ export class VnodeStore {
     }
     let put: Promise<void>
     try {
-      put = this.engine.put(skey, bytes)
+      put = this.engine.put(skey, bytes, deadAt === 0 ? undefined : { expiresAtMs: deadAt + this.graceMs })
     } catch (err) {
       // (Thrown, not rejected: a failure to start a new log segment.)
       return Promise.reject(err).catch(failed)
@@ -129,9 +160,9 @@ export class VnodeStore {
     const raw = stored === undefined ? this.readStored(partition, w.key, skey) : stored ?? undefined
     const current = raw === undefined ? undefined : decodeObject(raw)
     const context = w.context === undefined ? undefined : decodeContext(w.key, w.context)
-    const r = applyClientWrite(current, { value: w.value, context, ttlMs: w.ttlMs, timestampMs: this.clock.nowMs() }, this.replicaId, this.policy)
+    const r = applyClientWrite(current, { value: w.value, context, ttlMs: w.ttlMs, timestampMs: this.clock.nowMs(), counterFloor: this.counterFloor }, this.replicaId, this.policy)
     const object = encodeObject(r.object)
-    await this.store(partition, skey, w.key, object)
+    await this.store(partition, skey, w.key, object, r.object)
     return { object, context: encodeContext(w.key, r.context) }
   }
 
@@ -147,6 +178,6 @@ export class VnodeStore {
     const merged = raw === undefined ? incoming : mergeObjects(decodeObject(raw), incoming, this.policy)!
     const bytes = raw === undefined ? Buffer.from(objectBytes) : encodeObject(merged)
     if (raw !== undefined && bytes.equals(raw)) return
-    await this.store(partition, skey, key, bytes)
+    await this.store(partition, skey, key, bytes, merged)
   }
 }

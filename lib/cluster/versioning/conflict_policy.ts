@@ -22,6 +22,8 @@ export interface ClientWrite {
   readonly ttlMs?: number | undefined
   /** The coordinator's wall clock (Clock.nowMs) when it applies the write. */
   readonly timestampMs: number
+  /** The new dot's counter exceeds this (the coordinating replica's floor, §4.5). */
+  readonly counterFloor?: number
 }
 
 function newSibling(value: Buffer | undefined, timestampMs: number, ttlMs: number | undefined): NewSibling {
@@ -48,7 +50,7 @@ export function lastWriteWins(obj: DvvObject): DvvObject {
 export function applyClientWrite(stored: DvvObject | undefined, write: ClientWrite, replica: number, policy: ConflictPolicy): { object: DvvObject; context: Context } {
   const base = stored ?? emptyObject
   const ctx = write.context ?? (write.value === undefined ? join(base) : emptyContext)
-  const first = update(base, ctx, replica, newSibling(write.value, write.timestampMs, write.ttlMs))
+  const first = update(base, ctx, replica, newSibling(write.value, write.timestampMs, write.ttlMs), write.counterFloor)
   let object = first.object
   let context = contextAfterWrite(ctx, first.dot)
   switch (policy.kind) {

@@ -56,15 +56,30 @@ export function discard(obj: DvvObject, ctx: Context): DvvObject {
 
 /**
  * A client write at replica `replica` (§4.1): discards what `ctx` covers, then adds `sibling`
- * with a fresh dot. Returns the new object and the dot.
+ * with a fresh dot, above `counterFloor` (the replica's counters in objects it may have
+ * dropped, §4.5). Returns the new object and the dot.
  */
-export function update(stored: DvvObject, ctx: Context, replica: number, sibling: NewSibling): { object: DvvObject; dot: Dot } {
-  let n = Math.max(counterOf(stored.vv, replica), counterOf(ctx.vv, replica))
+export function update(stored: DvvObject, ctx: Context, replica: number, sibling: NewSibling, counterFloor = 0): { object: DvvObject; dot: Dot } {
+  let n = Math.max(counterOf(stored.vv, replica), counterOf(ctx.vv, replica), counterFloor)
   for (const d of ctx.dots) if (d.replica === replica) n = Math.max(n, d.counter)
   const dot: Dot = { replica, counter: n + 1 }
   const kept = discard(stored, ctx).siblings
   const vv = withCounter(mergeVv(stored.vv, ctx.vv), replica, dot.counter)
   return { object: { vv, siblings: [...kept, { ...sibling, dot }].sort((x, y) => compareDots(x.dot, y.dot)) }, dot }
+}
+
+/**
+ * When the object is dead (§4.5): the latest of its tombstones' timestamps and its siblings'
+ * expiries, if every sibling is a tombstone or expires; else 0 (never).
+ */
+export function deadAtMs(obj: DvvObject): number {
+  let at = 0
+  for (const s of obj.siblings) {
+    const t = s.tombstone ? s.timestampMs : s.expiresAtMs
+    if (t === 0) return 0
+    if (t > at) at = t
+  }
+  return at
 }
 
 /** The context a get returns for an object. */

@@ -1,0 +1,131 @@
+// Dead objects (PROTOCOL.md §4.5): an object whose every sibling is a tombstone or expires is
+// stored as an engine TTL entry that disappears tombstoneGraceMs after it died, version vector
+// and all; client writes take counters above the node's floor, so no dot is reused once the
+// object is gone; the floor survives a graceful stop, and an unclean stop takes a new
+// incarnation. Real engines on a manual clock.
+
+import t, { type Test } from 'tap'
+import { Engine } from '../../lib/storage'
+import { decodeObject, encodeObject } from '../../lib/cluster'
+import { deadAtMs, update, type DvvObject, type Sibling } from '../../lib/cluster/versioning/dvv_object'
+import { VnodeStore } from '../../lib/cluster/node/vnode_store'
+import { closeNode, openNode } from '../../lib/cluster/node/node_identity'
+import { ManualClock } from '../../lib/util/clock'
+import { rejection, tempDir } from '../support/tmp'
+import { testCluster, sleep } from '../db/cluster_support'
+import { open } from '../../lib'
+
+const sib = (counter: number, o: Partial<Sibling>): Sibling => ({ dot: { replica: 1, counter }, timestampMs: 100, expiresAtMs: 0, tombstone: false, value: Buffer.from('v'), ...o })
+const obj = (...siblings: Sibling[]): DvvObject => ({ vv: [{ replica: 1, counter: siblings.length }], siblings })
+
+t.test('deadAtMs: the latest tombstone or expiry when every sibling has one; else never (0)', async (tt) => {
+  tt.equal(deadAtMs(obj(sib(1, {}))), 0, 'a live value that never expires')
+  tt.equal(deadAtMs(obj(sib(1, { expiresAtMs: 500 }))), 500)
+  tt.equal(deadAtMs(obj(sib(1, { tombstone: true, value: Buffer.alloc(0), timestampMs: 300 }))), 300)
+  tt.equal(deadAtMs(obj(sib(1, { tombstone: true, value: Buffer.alloc(0), timestampMs: 300 }), sib(2, { expiresAtMs: 900 }))), 900)
+  tt.equal(deadAtMs(obj(sib(1, { expiresAtMs: 900 }), sib(2, {}))), 0, 'one sibling that never expires keeps the object')
+  tt.equal(deadAtMs({ vv: [], siblings: [] }), 0)
+})
+
+t.test('update: a new dot is above the counter floor', async (tt) => {
+  const s = { timestampMs: 1, expiresAtMs: 0, tombstone: false, value: Buffer.from('x') }
+  tt.equal(update({ vv: [], siblings: [] }, { vv: [], dots: [] }, 7, s, 41).dot.counter, 42)
+  tt.equal(update({ vv: [{ replica: 7, counter: 50 }], siblings: [] }, { vv: [], dots: [] }, 7, s, 41).dot.counter, 51, 'the stored vv when higher')
+})
+
+const grace = 10_000
+
+async function setup(tt: Test): Promise<{ engine: Engine; store: VnodeStore; clock: ManualClock }> {
+  const clock = new ManualClock()
+  const engine = await Engine.open(tempDir(tt), { clock, compactionInline: true })
+  tt.teardown(() => engine.close())
+  return { engine, store: new VnodeStore(engine, { kind: 'siblings' }, 1, clock, { tombstoneGraceMs: grace }), clock }
+}
+
+const key = Buffer.from('k')
+const dotOf = (o: { object: Buffer }): number => decodeObject(o.object).siblings.at(-1)!.dot.counter
+
+t.test('an expired value is dropped, vv and all, tombstoneGraceMs after it expired; the next write does not reuse its dots', async (tt) => {
+  const { engine, store, clock } = await setup(tt)
+  const ttlWrite = (v: string) => store.write(2, { key, value: Buffer.from(v), ttlMs: 1000, context: undefined })
+  for (let i = 0; i < 3; i++) await ttlWrite(`v${i}`)
+  tt.equal(store.counterFloor, 3, 'the floor follows the expiring object')
+  clock.advance(1000 + grace - 1)
+  tt.not(store.stored(2, key), undefined, 'kept through the grace period')
+  clock.advance(1)
+  tt.equal(store.stored(2, key), undefined, 'gone once the grace has passed')
+  await engine.compactAll()
+  tt.equal(engine.stats().tableBytes, 0, 'and compaction removes it')
+  const w = await store.write(2, { key, value: Buffer.from('new'), ttlMs: undefined, context: undefined })
+  tt.equal(dotOf(w), 4, 'a fresh dot above every dot the dropped object held (it would be 1 without the floor)')
+  tt.equal(store.counterFloor, 3, 'a value that never expires does not move the floor')
+  clock.advance(100 * grace)
+  tt.not(store.stored(2, key), undefined, 'and is never dropped')
+})
+
+t.test('a stale copy merged after the drop does not lower the next dot', async (tt) => {
+  const { store, clock } = await setup(tt)
+  const stale = await store.write(5, { key, value: Buffer.from('a'), ttlMs: undefined, context: undefined })
+  let context = stale.context
+  for (let i = 0; i < 4; i++) context = (await store.write(5, { key, value: Buffer.from('b'), ttlMs: 10, context })).context
+  tt.equal(store.counterFloor, 5, 'each write replaced the last: the object is dead from its expiry')
+  clock.advance(10 + grace)
+  tt.equal(store.stored(5, key), undefined)
+  // Another replica that saw only the first write (dot 1, a live value) repairs this one.
+  await store.merge(5, key, stale.object, 'repair')
+  tt.equal(decodeObject(store.stored(5, key)!).vv[0]!.counter, 1, 'the stale copy is stored')
+  const w = await store.write(5, { key, value: Buffer.from('c'), ttlMs: undefined, context: undefined })
+  tt.equal(dotOf(w), 6, 'above the floor (5), not after the stale copy (2, a dot of a dropped write)')
+})
+
+t.test('a tombstone is dropped after the grace; a merge stores a dead object as a TTL entry too', async (tt) => {
+  const { store, clock } = await setup(tt)
+  await store.write(1, { key, value: Buffer.from('v'), ttlMs: undefined, context: undefined })
+  await store.write(1, { key, value: undefined, ttlMs: undefined, context: undefined })
+  tt.equal(decodeObject(store.stored(1, key)!).siblings[0]!.tombstone, true)
+  clock.advance(grace - 1)
+  tt.not(store.stored(1, key), undefined)
+  clock.advance(1)
+  tt.equal(store.stored(1, key), undefined, 'dropped')
+  const other = Buffer.from('o')
+  const dead: DvvObject = { vv: [{ replica: 9, counter: 3 }], siblings: [{ dot: { replica: 9, counter: 3 }, timestampMs: clock.nowMs(), expiresAtMs: 0, tombstone: true, value: Buffer.alloc(0) }] }
+  await store.merge(1, other, encodeObject(dead), 'replica')
+  tt.equal(store.counterFloor, 2, "another replica's counters do not move this one's floor")
+  clock.advance(grace)
+  tt.equal(store.stored(1, other), undefined, "a replica's dead object goes the same way")
+})
+
+t.test('the floor survives a graceful stop; an unclean stop takes a new incarnation, whatever the durability', async (tt) => {
+  const dir = tempDir(tt)
+  const clock = new ManualClock()
+  const first = await openNode(dir, 3, 'sync', clock)
+  tt.equal(first.counterFloor, 0)
+  await closeNode(first.engine, 17)
+  const second = await openNode(dir, 3, 'sync', clock)
+  tt.equal(second.incarnation, first.incarnation, 'a clean stop keeps the incarnation')
+  tt.equal(second.counterFloor, 17, 'and the floor it saved')
+  await second.engine.close() // not closeNode: an unclean stop
+  const third = await openNode(dir, 3, 'sync', clock)
+  tt.equal(third.incarnation, first.incarnation + 1, 'a new incarnation after an unclean stop, even at durability sync')
+  tt.equal(third.counterFloor, 0, 'whose counters start afresh')
+  tt.not(third.replicaId, first.replicaId)
+  await closeNode(third.engine, 0)
+})
+
+t.test('through open(): expired and deleted keys read absent, are written again with fresh values; tombstoneGraceMs is checked', async (tt) => {
+  const db = await testCluster(tt, { nodes: 3, replicas: 3, hints: { ageMsMax: 20 }, tombstoneGraceMs: 50 })
+  await db.set('a', 'short', { ttlMs: 20 })
+  await db.set('b', 'x')
+  await db.delete('b')
+  await sleep(150)
+  tt.equal(await db.get('a'), undefined)
+  tt.equal(await db.get('b'), undefined)
+  await db.set('a', 'again')
+  await db.set('b', 'again')
+  const a = await db.get('a')
+  tt.same(a?.siblings.map(String), ['again'], 'one value, no sibling from before the drop')
+  tt.same((await db.get('b'))?.siblings.map(String), ['again'])
+  const dir = tempDir(tt)
+  tt.equal((await rejection(open({ dir, nodes: 1, replicas: 1, readQuorum: 1, writeQuorum: 1, tombstoneGraceMs: 1000 })))?.code, 'KV_INVALID_ARGUMENT', 'below the default hint age')
+  tt.equal((await rejection(open({ dir, nodes: 1, replicas: 1, readQuorum: 1, writeQuorum: 1, tombstoneGraceMs: 0 })))?.code, 'KV_INVALID_ARGUMENT')
+})
