@@ -208,7 +208,7 @@ export const hintRetryBackoffMsMax = 2_000
 /**
  * How long a node keeps a dead object (every sibling deleted or expired) after it died, before
  * its storage drops it, version vector and all (§4.5): Cassandra's gc_grace. At least the hint
- * age, so that a delete's hints reach their owners first.
+ * age (plus a replay's timeout), so that a delete's hints reach their owners first.
  */
 export const tombstoneGraceMsDefault = 24 * 3600_000
 // Cluster relations (lib/cluster/PROTOCOL.md §8).
@@ -226,7 +226,7 @@ assert(replicaBatchItemsMax >= 1 && replicaBatchBytesMax <= mailboxRingBytesDefa
 assert(replicaBatchReplyBytesMax + 64 * KiB < messageBytesMax, 'a batch answer fits a message')
 assert(replicaTimeoutMsDefault < requestTimeoutMsDefault && requestTimeoutMsDefault <= requestTimeoutMsMax, 'timeouts nest')
 assert(hintRetryBackoffMsMin <= hintRetryBackoffMsMax && hintReplayBurstBytes <= hintReplayBytesPerSec, 'hint replay limits are ordered')
-assert(tombstoneGraceMsDefault >= hintAgeMsMax, 'dead objects outlive the hints that could still deliver their deletes')
+assert(tombstoneGraceMsDefault >= hintAgeMsMax + requestTimeoutMsMax, 'dead objects outlive the hints that could still deliver their deletes')
 assert(siblingsMax >= 1 && versionVectorEntriesMax >= nodesMax, 'a version vector holds an entry per node')
 
 // Relations, checked at load.

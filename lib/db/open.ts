@@ -50,7 +50,7 @@ export async function open(options: OpenOptions): Promise<Database> {
     detector.workerExited(node)
   })
   const table = new PreferenceTable(membership.owners, membership.nodes, o.replicas)
-  const driver = new RequestDriver({ transport, clock: systemClock, detector, policy: o.conflict, replicaTimeoutMs: o.replicaTimeoutMs, readCaches: caches }, table)
+  const driver = new RequestDriver({ transport, clock: systemClock, detector, policy: o.conflict, replicaTimeoutMs: o.replicaTimeoutMs, readCaches: caches, tombstoneGraceMs: o.tombstoneGraceMs }, table)
   const router = o.coordination === 'actor' ? new ActorRouter(transport, driver) : clientRouter(driver)
   const admin = new Admin(rt, driver, detector)
   const shutdown = async (): Promise<void> => {

@@ -34,7 +34,7 @@ export interface OpenOptions extends ClusterOptions {
   nodeNice?: number
   /**
    * How long a node keeps a deleted or expired key's tombstone before its storage drops it
-   * (PROTOCOL.md §4.5; default 24 h): at least `hints.ageMsMax`.
+   * (PROTOCOL.md §4.5; default 24 h): at least `hints.ageMsMax` + `replicaTimeoutMs`.
    */
   tombstoneGraceMs?: number
 }
@@ -78,12 +78,13 @@ export function resolveOpenOptions(input: unknown): ResolvedOpenOptions {
   const rc = checkReadCacheBytes(o['readCacheBytes'] ?? readCacheBytesDefault)
   const nodeNice = checkNodeNice(o['nodeNice'] ?? nodeNiceDefault)
   const tombstoneGraceMs = positiveInt(o['tombstoneGraceMs'], 'tombstoneGraceMs') ?? tombstoneGraceMsDefault
-  const hintAge = hints.ageMsMax ?? hintAgeMsMax
+  // A hint is replayed until it is ageMsMax old, and a replay may take replicaTimeoutMs to land.
+  const graceMin = (hints.ageMsMax ?? hintAgeMsMax) + replicaTimeoutMs
   if (tombstoneGraceMs > ttlMsMax) throw invalidArgument(`tombstoneGraceMs must be at most ${ttlMsMax}`, { tombstoneGraceMs })
-  if (tombstoneGraceMs < hintAge) {
+  if (tombstoneGraceMs < graceMin) {
     throw invalidArgument(
-      `tombstoneGraceMs (${tombstoneGraceMs}) must be at least hints.ageMsMax (${hintAge}): a tombstone dropped while a hint of its key may still be replayed could let the deleted value come back`,
-      { tombstoneGraceMs, hintAgeMsMax: hintAge },
+      `tombstoneGraceMs (${tombstoneGraceMs}) must be at least hints.ageMsMax + replicaTimeoutMs (${graceMin}): a tombstone dropped while a hint of its key may still be replayed could let the deleted value come back`,
+      { tombstoneGraceMs, minimum: graceMin },
     )
   }
   return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0, nodeNice, tombstoneGraceMs }

@@ -10,7 +10,7 @@ import type { Clock } from '../util/clock'
 import { Kind, type Entry } from './types'
 
 export type BatchOp =
-  | { type: 'put'; key: KeyLike; value: KeyLike; ttlMs?: number }
+  | { type: 'put'; key: KeyLike; value: KeyLike; ttlMs?: number; expiresAtMs?: number }
   | { type: 'del'; key: KeyLike }
 
 const empty = Buffer.alloc(0)
@@ -67,7 +67,7 @@ export function batchEntries(ops: readonly BatchOp[], clock: Clock): Entry[] {
   for (const op of ops) {
     if (op === null || typeof op !== 'object') throw invalidArgument('a batch operation must be an object')
     let e: Entry
-    if (op.type === 'put') e = putEntry(op.key, op.value, op.ttlMs, clock)
+    if (op.type === 'put') e = putEntry(op.key, op.value, op.ttlMs, clock, op.expiresAtMs)
     else if (op.type === 'del') e = delEntry(op.key)
     else throw invalidArgument(`unknown batch operation type '${String((op as { type: unknown }).type)}'`)
     bytes += e.key.length + e.value.length

@@ -19,6 +19,8 @@ export interface GetParams {
   readonly policy?: ConflictPolicy
   /** Read repair after answering (default true). */
   readonly readRepair?: boolean
+  /** now − tombstoneGraceMs: a dead object that died before it is not repaired onto replicas that lack it (§4.5). */
+  readonly deadBeforeMs?: number
 }
 
 export type GetEffect = CoordinatorEffect<GetResult>
@@ -136,7 +138,7 @@ export class GetMachine {
         const node = this.tally.nodeAt(i)
         if (this.tally.stateAt(i) === 'acked') answers.set(node, this.answers[i])
       }
-      for (const node of staleReplicas(answers, merged, primaries)) {
+      for (const node of staleReplicas(answers, merged, primaries, this.p.deadBeforeMs)) {
         out.push({ type: 'send', node, message: { kind: 'repair', key: this.p.key, object: merged! } })
       }
     }

@@ -23,7 +23,7 @@ import { vnodeActor, VnodeType } from '../wire/actors'
 import { decodeObjectReply, decodeWriteReply, encodeKeyed, encodeWrite, type WireWrite } from '../wire/replica_wire'
 import { ReplicaOutbox } from './replica_outbox'
 import type { RowCache } from '../cache/row_cache'
-import { readCacheRepairEvery } from '../../constants'
+import { readCacheRepairEvery, tombstoneGraceMsDefault } from '../../constants'
 import { CacheReader, type DifferingObjects } from './cache_reader'
 import { mergeAnswers, staleReplicas } from '../coordinator/read_repair'
 
@@ -47,6 +47,8 @@ export interface DriverOptions {
   readonly readRepair?: boolean
   /** The nodes' shared read caches by node id (§9.8; embedded, client-driven only). */
   readonly readCaches?: readonly (RowCache | undefined)[]
+  /** The nodes' tombstone grace (§4.5; default tombstoneGraceMsDefault): read repair skips what storage dropped. */
+  readonly tombstoneGraceMs?: number
 }
 
 export interface DriverStats {
@@ -341,11 +343,16 @@ export class RequestDriver {
     }
   }
 
+  /** Objects that died before this may be gone from storage (§4.5). */
+  private deadBeforeMs(): number {
+    return this.o.clock.nowMs() - (this.o.tombstoneGraceMs ?? tombstoneGraceMsDefault)
+  }
+
   private startGet(key: Buffer, r: number, waiters: readonly GetWaiter[], now: number): void {
     this.counters.getRounds++
     const partition = this.table.partitionOf(key)
     const targets = this.readTargets(partition)
-    const machine = new GetMachine({ key, targets, r, policy: this.o.policy, readRepair: this.o.readRepair })
+    const machine = new GetMachine({ key, targets, r, policy: this.o.policy, readRepair: this.o.readRepair, deadBeforeMs: this.deadBeforeMs() })
     let timeoutMs = 0
     for (const w of waiters) if (w.timeoutMs > timeoutMs) timeoutMs = w.timeoutMs
     const round = new GetRound(this, machine, key, partition, targets, waiters, now + timeoutMs)
@@ -396,7 +403,7 @@ export class RequestDriver {
     if (this.writing.size > 0 && this.writing.has(key.toString('latin1'))) return { merged }
     const answers = new Map<number, DvvObject | undefined>()
     d.nodes.forEach((node, i) => answers.set(node, objects[i]))
-    const stale = staleReplicas(answers, merged, new Set(d.nodes))
+    const stale = staleReplicas(answers, merged, new Set(d.nodes), this.deadBeforeMs())
     if (stale.length > 0) {
       const raw = encodeObject(merged)
       for (const node of stale) this.sendRepair(node, d.partition, key, raw)

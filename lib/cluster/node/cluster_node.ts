@@ -66,7 +66,7 @@ export class ClusterNode implements VnodeHost {
       const at = table.entry(p).primaries.indexOf(t.self)
       if (at >= 0 && at < d.readQuorum) this.cachedPartitions[p] = 1
     }
-    this.driver = new RequestDriver({ transport: t, clock, detector: this.detector, policy: this.policy, replicaTimeoutMs: d.replicaTimeoutMs }, table)
+    this.driver = new RequestDriver({ transport: t, clock, detector: this.detector, policy: this.policy, replicaTimeoutMs: d.replicaTimeoutMs, tombstoneGraceMs: d.tombstoneGraceMs }, table)
     t.onNodeEvent((node, up) => {
       if (up) {
         this.detector.workerStarted(node)
@@ -94,6 +94,7 @@ export class ClusterNode implements VnodeHost {
         cachedPartitions: this.cachedPartitions,
         tombstoneGraceMs: this.d.tombstoneGraceMs,
         counterFloor: opened.counterFloor,
+        saveFloorWithStores: this.d.durability === 'sync',
       })
       this.cache?.setEnabled(true)
       this.hints = HintStore.load(opened.engine, this.policy, this.clock, (n) => this.driver.healthy(n) && n !== this.t.self, this.deliver, this.d.hints)

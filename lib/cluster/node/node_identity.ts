@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { nodesMax } from '../../constants'
 import { KvError } from '../../errors'
-import { Engine, type Durability } from '../../storage'
+import { Engine, type BatchOp, type Durability } from '../../storage'
 import type { Clock } from '../../util/clock'
 import { readVarint, varintLength, writeVarint } from '../../util/varint'
 import { metaKey } from './storage_keys'
@@ -24,6 +24,7 @@ export function replicaIdOf(nodeId: number, incarnation: number): number {
 const INCARNATION = metaKey('incarnation')
 const CLEAN = metaKey('clean')
 const COUNTER_FLOOR = metaKey('counterFloor')
+const DURABILITY = metaKey('durability')
 
 export interface OpenedNode {
   readonly engine: Engine
@@ -35,8 +36,9 @@ export interface OpenedNode {
 
 /**
  * Checks (or writes) the node id file, opens the engine (on `clock`, which times its TTL
- * entries), and settles the incarnation: a new one after an unclean stop, whatever the
- * durability, as only a graceful stop saves the counter floor.
+ * entries), and settles the incarnation and its counter floor: kept after a graceful stop,
+ * or after an unclean one of a run at durability sync (where every write, and every rise of
+ * the floor with it, was synced); otherwise a new incarnation, whose floor is 0.
  */
 export async function openNode(dir: string, id: number, durability: Durability, clock: Clock): Promise<OpenedNode> {
   const home = nodeDir(dir, id)
@@ -55,22 +57,33 @@ export async function openNode(dir: string, id: number, durability: Durability, 
   const raw = engine.getSync(INCARNATION)
   let incarnation = raw === undefined ? 0 : readVarint(raw, 0)
   const clean = engine.getSync(CLEAN) !== undefined
+  // What the last run promised: at sync, every acknowledged write (and every rise of the
+  // floor, saved with it) was synced before it was acknowledged.
+  const lastRunSynced = engine.getSync(DURABILITY)?.toString('latin1') === 'sync'
   let counterFloor = 0
-  if (raw === undefined || !clean) {
+  const ops: BatchOp[] = []
+  if (raw === undefined || (!clean && !lastRunSynced)) {
     incarnation++
-    await engine.put(INCARNATION, varintBytes(incarnation), { sync: true })
+    ops.push({ type: 'put', key: INCARNATION, value: varintBytes(incarnation) }, { type: 'del', key: COUNTER_FLOOR })
   } else {
     const floor = engine.getSync(COUNTER_FLOOR)
     if (floor !== undefined) counterFloor = readVarint(floor, 0)
   }
-  if (clean) await engine.batch([{ type: 'del', key: CLEAN }, { type: 'del', key: COUNTER_FLOOR }], { sync: true })
+  if (clean) ops.push({ type: 'del', key: CLEAN })
+  ops.push({ type: 'put', key: DURABILITY, value: Buffer.from(durability, 'latin1') })
+  await engine.batch(ops, { sync: true })
   return { engine, incarnation, replicaId: replicaIdOf(id, incarnation), counterFloor }
+}
+
+/** The batch operation that saves the counter floor (with a store that raised it, at durability sync). */
+export function counterFloorOp(counterFloor: number): BatchOp {
+  return { type: 'put', key: COUNTER_FLOOR, value: varintBytes(counterFloor) }
 }
 
 /** A graceful stop: saves the counter floor and marks the shutdown clean (synced), then closes the engine. */
 export async function closeNode(engine: Engine, counterFloor: number): Promise<void> {
   if (engine.isClosed) return
-  await engine.batch([{ type: 'put', key: COUNTER_FLOOR, value: varintBytes(counterFloor) }, { type: 'put', key: CLEAN, value: Buffer.alloc(0) }], { sync: true })
+  await engine.batch([counterFloorOp(counterFloor), { type: 'put', key: CLEAN, value: Buffer.alloc(0) }], { sync: true })
   await engine.close()
 }
 

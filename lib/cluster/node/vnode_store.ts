@@ -16,7 +16,7 @@
 // Dead objects (every sibling a tombstone or expiring, §4.5) are stored as engine TTL entries
 // that disappear `tombstoneGraceMs` after the object died, version vector and all. So that no
 // dot is reused once they are gone, client writes take counters above `counterFloor`: the
-// highest counter of this node's replica id in any object it stored with an expiry.
+// highest counter of this node's replica id in any object it stored to be dropped.
 
 import type { Engine } from '../../storage'
 import { applyClientWrite, mergeObjects, type ConflictPolicy } from '../versioning/conflict_policy'
@@ -30,6 +30,7 @@ import type { WireWrite } from '../wire/replica_wire'
 import type { RowCache } from '../cache/row_cache'
 import { ringHash } from '../ring/partition'
 import { dataKey } from './storage_keys'
+import { counterFloorOp } from './node_identity'
 import { InFlightWrites } from './in_flight_writes'
 
 export interface VnodeCounters {
@@ -47,8 +48,10 @@ export interface VnodeStoreOptions {
   readonly cachedPartitions?: Uint8Array | undefined
   /** How long a dead object is kept after it died (§4.5; default tombstoneGraceMsDefault). */
   readonly tombstoneGraceMs?: number | undefined
-  /** The floor this replica id's counters start above (§4.5; what the last graceful stop saved). */
+  /** The floor this replica id's counters start above (§4.5; as openNode read it). */
   readonly counterFloor?: number | undefined
+  /** Save the floor with each store that raises it (durability sync, §9.4). */
+  readonly saveFloorWithStores?: boolean | undefined
 }
 
 export class VnodeStore {
@@ -63,6 +66,8 @@ export class VnodeStore {
   private readonly graceMs: number
   /** Client writes of this replica take counters above this (§4.5). */
   counterFloor: number
+  private floorToSave = false
+  private readonly saveFloorWithStores: boolean
 
   constructor(
     private readonly engine: Engine,
@@ -75,6 +80,7 @@ export class VnodeStore {
     this.cachedPartitions = o.cachedPartitions
     this.graceMs = o.tombstoneGraceMs ?? tombstoneGraceMsDefault
     this.counterFloor = o.counterFloor ?? 0
+    this.saveFloorWithStores = o.saveFloorWithStores ?? false
   }
 
   /** The cache to publish objects of `partition` in, if any. */
@@ -103,25 +109,50 @@ export class VnodeStore {
     return this.engine.getSync(skey)
   }
 
-  /** Stores `bytes`, the encoding of `object`; a dead object as a TTL entry (§4.5). */
-  private store(partition: number, skey: Buffer, key: Uint8Array, bytes: Buffer, object: DvvObject): Promise<void> {
+  /**
+   * When storage drops `object` (§4.5: `tombstoneGraceMs` after it died), or 0: never. Raises
+   * the counter floor to this replica's counter in an object that will be dropped.
+   */
+  private dropAt(object: DvvObject): number {
     const deadAt = deadAtMs(object)
-    if (deadAt !== 0) this.counterFloor = Math.max(this.counterFloor, counterOf(object.vv, this.replicaId))
+    if (deadAt === 0) return 0
+    const counter = counterOf(object.vv, this.replicaId)
+    if (counter > this.counterFloor) {
+      this.counterFloor = counter
+      this.floorToSave = this.saveFloorWithStores
+    }
+    return deadAt + this.graceMs
+  }
+
+  /**
+   * Stores `bytes`, the encoding of an object that storage drops at `dropAt` (0: never) as a
+   * TTL entry (§4.5). One already past that time reads as nothing: it is stored only to
+   * shadow what the engine held, and taken out of the read cache.
+   */
+  private store(partition: number, skey: Buffer, key: Uint8Array, bytes: Buffer, dropAt: number): Promise<void> {
     const k = skey.toString('latin1')
     this.inFlight.add(k, bytes)
     const cache = this.cacheFor(partition)
     const hash = cache === undefined ? 0 : ringHash(key)
-    cache?.put(hash, key, bytes)
+    if (dropAt === 0 || dropAt > this.clock.nowMs()) cache?.put(hash, key, bytes)
+    else cache?.remove(hash, key)
+    // At durability sync the floor is saved with the store that raised it, so that a crash
+    // keeps the incarnation (§9.4).
+    const saveFloor = this.floorToSave
+    this.floorToSave = false
     const settled = (): void => this.inFlight.settle(k, bytes)
     const failed = (err: unknown): never => {
       settled()
+      if (saveFloor) this.floorToSave = true
       // Whatever the cache holds for the key may now be ahead of the engine: forget it.
       cache?.remove(hash, key)
       throw err
     }
     let put: Promise<void>
     try {
-      put = this.engine.put(skey, bytes, deadAt === 0 ? undefined : { expiresAtMs: deadAt + this.graceMs })
+      put = saveFloor
+        ? this.engine.batch([{ type: 'put', key: skey, value: bytes, expiresAtMs: dropAt }, counterFloorOp(this.counterFloor)])
+        : this.engine.put(skey, bytes, dropAt === 0 ? undefined : { expiresAtMs: dropAt })
     } catch (err) {
       // (Thrown, not rejected: a failure to start a new log segment.)
       return Promise.reject(err).catch(failed)
@@ -162,7 +193,7 @@ export class VnodeStore {
     const context = w.context === undefined ? undefined : decodeContext(w.key, w.context)
     const r = applyClientWrite(current, { value: w.value, context, ttlMs: w.ttlMs, timestampMs: this.clock.nowMs(), counterFloor: this.counterFloor }, this.replicaId, this.policy)
     const object = encodeObject(r.object)
-    await this.store(partition, skey, w.key, object, r.object)
+    await this.store(partition, skey, w.key, object, this.dropAt(r.object))
     return { object, context: encodeContext(w.key, r.context) }
   }
 
@@ -176,8 +207,11 @@ export class VnodeStore {
     if (raw !== undefined && raw.equals(objectBytes)) return
     const incoming = decodeObject(objectBytes)
     const merged = raw === undefined ? incoming : mergeObjects(decodeObject(raw), incoming, this.policy)!
+    const dropAt = this.dropAt(merged)
+    // Nothing stored and an object past its drop: it would read as nothing too.
+    if (raw === undefined && dropAt !== 0 && dropAt <= this.clock.nowMs()) return
     const bytes = raw === undefined ? Buffer.from(objectBytes) : encodeObject(merged)
     if (raw !== undefined && bytes.equals(raw)) return
-    await this.store(partition, skey, key, bytes, merged)
+    await this.store(partition, skey, key, bytes, dropAt)
   }
 }
