@@ -182,6 +182,24 @@ t.test('TTL: an expired sibling reads as absent', async (t) => {
   t.equal(readResult(a.object, keepSiblings, T0 + 1000), undefined)
 })
 
+t.test('a client write drops dead siblings (tombstones, expired values) but its own; the vv still covers them', async (t) => {
+  // A key rewritten with a TTL and no context, as a cache does: each value has expired by the next write.
+  let obj: DvvObject | undefined
+  for (let i = 0; i < 40; i++) obj = write(obj, `v${i}`, 1, undefined, keepSiblings, T0 + i * 100, 50).object
+  t.same(obj!.siblings.map((s) => String(s.value)), ['v39'], 'one sibling, not 40 (the cap is 32)')
+  // Beside a tombstone of another replica and a live value, a write keeps the live ones.
+  const live = write(undefined, 'live', 2).object
+  const tomb = write(write(undefined, 'x', 3).object, undefined, 3).object
+  const merged = sync(live, tomb)
+  t.equal(merged.siblings.length, 2, 'a merge keeps the concurrent tombstone')
+  const after = write(merged, 'new', 1).object
+  t.same(after.siblings.map((s) => (s.tombstone ? 'tombstone' : String(s.value))).sort(), ['live', 'new'])
+  t.same(sync(after, tomb).siblings.map((s) => (s.tombstone ? 'tombstone' : String(s.value))).sort(), ['live', 'new'], 'a replica that still has the tombstone drops it in a merge')
+  // A delete keeps its own tombstone.
+  const del = write(merged, undefined, 1, { vv: [], dots: [] }).object
+  t.same(del.siblings.map((s) => (s.tombstone ? 'tombstone' : String(s.value))).sort(), ['live', 'tombstone'])
+})
+
 t.test('last-write-wins is opt-in and keeps the newest by timestamp, then dot', async (t) => {
   const lww: ConflictPolicy = { kind: 'lww' }
   const old = write(undefined, 'old', 1, undefined, lww, T0)

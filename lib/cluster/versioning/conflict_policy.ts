@@ -3,7 +3,7 @@
 // client write (update + policy + caps) and the shape of a read result.
 
 import { assert, unreachable } from '../../assert'
-import { update, sync, join, contextAfterWrite, liveSiblings, compareSiblingsLww, emptyContext, emptyObject } from './dvv_object'
+import { update, sync, join, contextAfterWrite, liveSiblings, compareSiblingsLww, emptyContext, emptyObject, withoutDeadSiblings } from './dvv_object'
 import type { Context, DvvObject, NewSibling, Sibling } from './dvv_object'
 import { checkClientCaps } from './client_caps'
 
@@ -51,7 +51,9 @@ export function applyClientWrite(stored: DvvObject | undefined, write: ClientWri
   const base = stored ?? emptyObject
   const ctx = write.context ?? (write.value === undefined ? join(base) : emptyContext)
   const first = update(base, ctx, replica, newSibling(write.value, write.timestampMs, write.ttlMs), write.counterFloor)
-  let object = first.object
+  // Deleted and expired siblings read as nothing: a write does not carry them on, nor count
+  // them against the cap (a key rewritten with a TTL and no context would fill up).
+  let object = withoutDeadSiblings(first.object, write.timestampMs, first.dot)
   let context = contextAfterWrite(ctx, first.dot)
   switch (policy.kind) {
     case 'siblings':

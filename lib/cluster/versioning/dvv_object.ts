@@ -123,6 +123,15 @@ export function liveSiblings(obj: DvvObject, nowMs: number): Sibling[] {
   return obj.siblings.filter((s) => !s.tombstone && (s.expiresAtMs === 0 || s.expiresAtMs > nowMs))
 }
 
+/**
+ * `obj` without its dead siblings (tombstones, and values expired at `nowMs`) other than the
+ * one with dot `keep`: the vv still covers them, so replica merges drop them too (§4.3).
+ */
+export function withoutDeadSiblings(obj: DvvObject, nowMs: number, keep: Dot): DvvObject {
+  const isLive = (s: Sibling): boolean => (!s.tombstone && (s.expiresAtMs === 0 || s.expiresAtMs > nowMs)) || dotsEqual(s.dot, keep)
+  return obj.siblings.every(isLive) ? obj : { vv: obj.vv, siblings: obj.siblings.filter(isLive) }
+}
+
 /** Structural invariants (§4.1); used by decode and by tests. */
 export function checkObject(obj: DvvObject): string | undefined {
   if (!checkVv(obj.vv)) return 'version vector not sorted or has a zero counter'
