@@ -37,6 +37,7 @@ export {
   contextCovers,
   objectsEquivalent,
   liveSiblings,
+  isLive,
   checkObject,
   emptyContext,
   emptyObject,

@@ -7,7 +7,7 @@ import { readCacheHitsPerTurnMax } from '../constants'
 import { TurnClock } from '../util/clock'
 import { KeyScratch, toBuffer } from '../util/bytes'
 import {
-  checkDeleteRequest, checkGetRequest, checkSetRequest, decodeObject, encodeContext, join, readResult, scanSingleSibling,
+  checkDeleteRequest, checkGetRequest, checkSetRequest, decodeObject, encodeContext, isLive, join, readResult, scanSingleSibling,
   type ConflictPolicy, type DvvObject, type GetRequest, type RequestDefaults, type SetRequest, type Context,
 } from '../cluster'
 import type { Router } from './router'
@@ -213,7 +213,7 @@ export class Database {
       }
       return this.answer(key, object, now) // a resolver that throws fails this get
     }
-    if (one.tombstone || (one.expiresAtMs !== 0 && one.expiresAtMs <= now)) return undefined
+    if (!isLive(one, now)) return undefined
     return new ReadAnswer(key, Buffer.from(raw.buffer, raw.byteOffset + one.valueStart, one.valueEnd - one.valueStart), undefined, raw)
   }
 

@@ -34,7 +34,8 @@ export interface OpenOptions extends ClusterOptions {
   nodeNice?: number
   /**
    * How long a node keeps a deleted or expired key's tombstone before its storage drops it
-   * (PROTOCOL.md §4.5; default 24 h): at least `hints.ageMsMax` + `replicaTimeoutMs`.
+   * (PROTOCOL.md §4.5; default 24 h, or the minimum if that is more): at least
+   * `hints.ageMsMax` + `replicaTimeoutMs`.
    */
   tombstoneGraceMs?: number
 }
@@ -77,9 +78,9 @@ export function resolveOpenOptions(input: unknown): ResolvedOpenOptions {
   if (replayBytesPerSec !== undefined) hints.replayBytesPerSec = replayBytesPerSec
   const rc = checkReadCacheBytes(o['readCacheBytes'] ?? readCacheBytesDefault)
   const nodeNice = checkNodeNice(o['nodeNice'] ?? nodeNiceDefault)
-  const tombstoneGraceMs = positiveInt(o['tombstoneGraceMs'], 'tombstoneGraceMs') ?? tombstoneGraceMsDefault
   // A hint is replayed until it is ageMsMax old, and a replay may take replicaTimeoutMs to land.
   const graceMin = (hints.ageMsMax ?? hintAgeMsMax) + replicaTimeoutMs
+  const tombstoneGraceMs = positiveInt(o['tombstoneGraceMs'], 'tombstoneGraceMs') ?? Math.max(tombstoneGraceMsDefault, graceMin)
   if (tombstoneGraceMs > ttlMsMax) throw invalidArgument(`tombstoneGraceMs must be at most ${ttlMsMax}`, { tombstoneGraceMs })
   if (tombstoneGraceMs < graceMin) {
     throw invalidArgument(

@@ -119,13 +119,32 @@ t.test('an object past its drop is not stored where nothing is, nor cached; over
   tt.equal(engine.stats().tableBytes, 0, 'compaction drops both')
 })
 
+t.test('at durability sync, a floor raised by a merge that stored nothing is saved with the next store, of any object', async (tt) => {
+  const dir = tempDir(tt)
+  const clock = new ManualClock()
+  const node = await openNode(dir, 2, 'sync', clock)
+  const store = new VnodeStore(node.engine, { kind: 'siblings' }, node.replicaId, clock, { tombstoneGraceMs: grace, counterFloor: node.counterFloor, saveFloorWithStores: true })
+  const dead: DvvObject = {
+    vv: [{ replica: node.replicaId, counter: 9 }],
+    siblings: [{ dot: { replica: node.replicaId, counter: 9 }, timestampMs: clock.nowMs() - grace - 1, expiresAtMs: 0, tombstone: true, value: Buffer.alloc(0) }],
+  }
+  await store.merge(0, key, encodeObject(dead), 'handoff')
+  tt.equal(store.counterFloor, 9)
+  const w = await store.write(0, { key: Buffer.from('live'), value: Buffer.from('v'), ttlMs: undefined, context: undefined })
+  tt.equal(dotOf(w), 10, 'a value that never expires is written, above the floor')
+  await node.engine.close() // unclean
+  const again = await openNode(dir, 2, 'sync', clock)
+  tt.equal(again.counterFloor, 9, 'the floor was saved with that write')
+  await closeNode(again.engine, again.counterFloor)
+})
+
 t.test('read repair skips a replica that lacks an object storage may have dropped, not one with an older value', async (tt) => {
   const dead: DvvObject = { vv: [{ replica: 1, counter: 2 }], siblings: [{ dot: { replica: 1, counter: 2 }, timestampMs: 1000, expiresAtMs: 0, tombstone: true, value: Buffer.alloc(0) }] }
   const older: DvvObject = { vv: [{ replica: 1, counter: 1 }], siblings: [{ dot: { replica: 1, counter: 1 }, timestampMs: 900, expiresAtMs: 0, tombstone: false, value: Buffer.from('v') }] }
   const answers = new Map<number, DvvObject | undefined>([[1, dead], [2, undefined], [3, older]])
   const primaries = new Set([1, 2, 3])
-  tt.same(staleReplicas(answers, dead, primaries, 1000), [2, 3], 'died at the threshold: not yet droppable')
-  tt.same(staleReplicas(answers, dead, primaries, 1001), [3], 'droppable: only the older value is repaired')
+  tt.same(staleReplicas(answers, dead, primaries, 999), [2, 3], 'died after the threshold: not yet droppable')
+  tt.same(staleReplicas(answers, dead, primaries, 1000), [3], 'droppable (as the store judges it, dropAt <= now): only the older value is repaired')
   tt.same(staleReplicas(answers, dead, primaries), [2, 3], 'no threshold: every stale primary')
 })
 

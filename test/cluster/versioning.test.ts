@@ -200,6 +200,34 @@ t.test('a client write drops dead siblings (tombstones, expired values) but its 
   t.same(del.siblings.map((s) => (s.tombstone ? 'tombstone' : String(s.value))).sort(), ['live', 'tombstone'])
 })
 
+t.test('under lww a newer tombstone still wins over an older write, dead or not', async (t) => {
+  const lww: ConflictPolicy = { kind: 'lww' }
+  const tomb = write(write(undefined, 'x', 2, undefined, lww, T0).object, undefined, 2, undefined, lww, T0 + 10).object
+  const older = write(tomb, 'late', 1, { vv: [], dots: [] }, lww, T0 + 5).object
+  t.equal(readResult(older, lww, T0 + 20), undefined, 'the delete at T0+10 beats the write at T0+5')
+})
+
+t.test('the context a write returns folds its own replica past the floor; it stays one entry over a chain of writes', async (t) => {
+  let obj: DvvObject | undefined
+  let ctx: ReturnType<typeof join> | undefined
+  const sizes = new Set<number>()
+  for (let i = 0; i < 100; i++) {
+    const r = applyClientWrite(obj, { value: b(`v${i}`), context: ctx, timestampMs: T0 + i, counterFloor: 1000 }, 1, keepSiblings)
+    obj = r.object
+    ctx = r.context
+    sizes.add(encodeContext(b('k'), ctx).length)
+  }
+  t.same(ctx, { vv: [{ replica: 1, counter: 1100 }], dots: [] })
+  t.equal(sizes.size, 1, 'the encoded context does not grow')
+  // Not when the replica holds a sibling the client has not seen: that one must survive.
+  const seen = write(undefined, 'a', 1).object // (1,1)
+  const other = write(seen, 'b', 1).object // (1,2): another client's write, without context
+  const c = write(other, 'c', 1, join(seen)) // (1,3) by a client that saw only (1,1)
+  t.same(c.context, { vv: [{ replica: 1, counter: 1 }], dots: [{ replica: 1, counter: 3 }] }, 'no fold over the unseen (1,2)')
+  const d = write(c.object, 'd', 1, c.context)
+  t.same(d.object.siblings.map((x) => String(x.value)), ['b', 'd'], 'so a write with that context keeps b')
+})
+
 t.test('last-write-wins is opt-in and keeps the newest by timestamp, then dot', async (t) => {
   const lww: ConflictPolicy = { kind: 'lww' }
   const old = write(undefined, 'old', 1, undefined, lww, T0)

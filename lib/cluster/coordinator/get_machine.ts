@@ -19,7 +19,7 @@ export interface GetParams {
   readonly policy?: ConflictPolicy
   /** Read repair after answering (default true). */
   readonly readRepair?: boolean
-  /** now − tombstoneGraceMs: a dead object that died before it is not repaired onto replicas that lack it (§4.5). */
+  /** now − tombstoneGraceMs: a dead object that died at or before it is not repaired onto replicas that lack it (§4.5). */
   readonly deadBeforeMs?: number
 }
 

@@ -15,7 +15,7 @@ export function mergeAnswers(answers: Iterable<DvvObject | undefined>, policy: C
 /**
  * Primaries that answered with something other than `merged` and need the merged object.
  * Nothing is stale when every answer was not found. Nor is a primary that found nothing when
- * `merged` died before `deadBeforeMs` (now − tombstoneGraceMs, §4.5): storage may have
+ * `merged` died at or before `deadBeforeMs` (now − tombstoneGraceMs, §4.5): storage may have
  * dropped it there already, and would drop it again at once. (A primary that holds an older
  * value is repaired: the dead object shadows it.)
  */
@@ -27,7 +27,7 @@ export function staleReplicas(
 ): number[] {
   if (merged === undefined) return []
   const deadAt = deadAtMs(merged)
-  const dropped = deadAt !== 0 && deadAt < deadBeforeMs
+  const dropped = deadAt !== 0 && deadAt <= deadBeforeMs
   const out: number[] = []
   for (const [node, answer] of answers) {
     if (!primaries.has(node)) continue

@@ -343,7 +343,7 @@ export class RequestDriver {
     }
   }
 
-  /** Objects that died before this may be gone from storage (§4.5). */
+  /** Objects that died at or before this may be gone from storage (§4.5). */
   private deadBeforeMs(): number {
     return this.o.clock.nowMs() - (this.o.tombstoneGraceMs ?? tombstoneGraceMsDefault)
   }

@@ -65,8 +65,9 @@ export class VnodeStore {
   private readonly cachedPartitions: Uint8Array | undefined
   private readonly graceMs: number
   /** Client writes of this replica take counters above this (§4.5). */
-  counterFloor: number
-  private floorToSave = false
+  private floor: number
+  /** The floor as last saved with a store (durability sync). */
+  private savedFloor: number
   private readonly saveFloorWithStores: boolean
 
   constructor(
@@ -79,8 +80,13 @@ export class VnodeStore {
     this.cache = o.cache
     this.cachedPartitions = o.cachedPartitions
     this.graceMs = o.tombstoneGraceMs ?? tombstoneGraceMsDefault
-    this.counterFloor = o.counterFloor ?? 0
+    this.floor = this.savedFloor = o.counterFloor ?? 0
     this.saveFloorWithStores = o.saveFloorWithStores ?? false
+  }
+
+  /** Client writes of this replica take counters above this (§4.5). */
+  get counterFloor(): number {
+    return this.floor
   }
 
   /** The cache to publish objects of `partition` in, if any. */
@@ -110,17 +116,13 @@ export class VnodeStore {
   }
 
   /**
-   * When storage drops `object` (§4.5: `tombstoneGraceMs` after it died), or 0: never. Raises
-   * the counter floor to this replica's counter in an object that will be dropped.
+   * When storage drops `object` (§4.5: `tombstoneGraceMs` after it died), or 0: never; for an
+   * object that will be dropped, raises the counter floor to this replica's counter in it.
    */
-  private dropAt(object: DvvObject): number {
+  private raiseFloorForDrop(object: DvvObject): number {
     const deadAt = deadAtMs(object)
     if (deadAt === 0) return 0
-    const counter = counterOf(object.vv, this.replicaId)
-    if (counter > this.counterFloor) {
-      this.counterFloor = counter
-      this.floorToSave = this.saveFloorWithStores
-    }
+    this.floor = Math.max(this.floor, counterOf(object.vv, this.replicaId))
     return deadAt + this.graceMs
   }
 
@@ -136,23 +138,23 @@ export class VnodeStore {
     const hash = cache === undefined ? 0 : ringHash(key)
     if (dropAt === 0 || dropAt > this.clock.nowMs()) cache?.put(hash, key, bytes)
     else cache?.remove(hash, key)
-    // At durability sync the floor is saved with the store that raised it, so that a crash
-    // keeps the incarnation (§9.4).
-    const saveFloor = this.floorToSave
-    this.floorToSave = false
-    const settled = (): void => this.inFlight.settle(k, bytes)
+    // At durability sync a raised floor is saved with the next store, so that a crash keeps
+    // the incarnation (§9.4).
+    const floor = this.saveFloorWithStores && this.floor > this.savedFloor ? this.floor : 0
+    const settled = (): void => {
+      this.inFlight.settle(k, bytes)
+      if (floor > this.savedFloor) this.savedFloor = floor
+    }
     const failed = (err: unknown): never => {
-      settled()
-      if (saveFloor) this.floorToSave = true
+      this.inFlight.settle(k, bytes)
       // Whatever the cache holds for the key may now be ahead of the engine: forget it.
       cache?.remove(hash, key)
       throw err
     }
     let put: Promise<void>
     try {
-      put = saveFloor
-        ? this.engine.batch([{ type: 'put', key: skey, value: bytes, expiresAtMs: dropAt }, counterFloorOp(this.counterFloor)])
-        : this.engine.put(skey, bytes, dropAt === 0 ? undefined : { expiresAtMs: dropAt })
+      const ttl = dropAt === 0 ? undefined : { expiresAtMs: dropAt }
+      put = floor === 0 ? this.engine.put(skey, bytes, ttl) : this.engine.batch([{ type: 'put', key: skey, value: bytes, ...ttl }, counterFloorOp(floor)])
     } catch (err) {
       // (Thrown, not rejected: a failure to start a new log segment.)
       return Promise.reject(err).catch(failed)
@@ -191,9 +193,9 @@ export class VnodeStore {
     const raw = stored === undefined ? this.readStored(partition, w.key, skey) : stored ?? undefined
     const current = raw === undefined ? undefined : decodeObject(raw)
     const context = w.context === undefined ? undefined : decodeContext(w.key, w.context)
-    const r = applyClientWrite(current, { value: w.value, context, ttlMs: w.ttlMs, timestampMs: this.clock.nowMs(), counterFloor: this.counterFloor }, this.replicaId, this.policy)
+    const r = applyClientWrite(current, { value: w.value, context, ttlMs: w.ttlMs, timestampMs: this.clock.nowMs(), counterFloor: this.floor }, this.replicaId, this.policy)
     const object = encodeObject(r.object)
-    await this.store(partition, skey, w.key, object, this.dropAt(r.object))
+    await this.store(partition, skey, w.key, object, this.raiseFloorForDrop(r.object))
     return { object, context: encodeContext(w.key, r.context) }
   }
 
@@ -207,7 +209,7 @@ export class VnodeStore {
     if (raw !== undefined && raw.equals(objectBytes)) return
     const incoming = decodeObject(objectBytes)
     const merged = raw === undefined ? incoming : mergeObjects(decodeObject(raw), incoming, this.policy)!
-    const dropAt = this.dropAt(merged)
+    const dropAt = this.raiseFloorForDrop(merged)
     // Nothing stored and an object past its drop: it would read as nothing too.
     if (raw === undefined && dropAt !== 0 && dropAt <= this.clock.nowMs()) return
     const bytes = raw === undefined ? Buffer.from(objectBytes) : encodeObject(merged)

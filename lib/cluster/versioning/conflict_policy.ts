@@ -3,7 +3,7 @@
 // client write (update + policy + caps) and the shape of a read result.
 
 import { assert, unreachable } from '../../assert'
-import { update, sync, join, contextAfterWrite, liveSiblings, compareSiblingsLww, emptyContext, emptyObject, withoutDeadSiblings } from './dvv_object'
+import { update, sync, join, contextAfterWrite, liveSiblings, compareSiblingsLww, emptyContext, emptyObject, withoutDeadSiblings, foldOwnCounter, isLive } from './dvv_object'
 import type { Context, DvvObject, NewSibling, Sibling } from './dvv_object'
 import { checkClientCaps } from './client_caps'
 
@@ -51,10 +51,12 @@ export function applyClientWrite(stored: DvvObject | undefined, write: ClientWri
   const base = stored ?? emptyObject
   const ctx = write.context ?? (write.value === undefined ? join(base) : emptyContext)
   const first = update(base, ctx, replica, newSibling(write.value, write.timestampMs, write.ttlMs), write.counterFloor)
-  // Deleted and expired siblings read as nothing: a write does not carry them on, nor count
-  // them against the cap (a key rewritten with a TTL and no context would fill up).
-  let object = withoutDeadSiblings(first.object, write.timestampMs, first.dot)
+  let object = first.object
   let context = contextAfterWrite(ctx, first.dot)
+  // Deleted and expired siblings read as nothing: a write does not carry them on, nor count
+  // them against the cap (a key rewritten with a TTL and no context would fill up). Under
+  // lww the newest sibling wins, dead or not.
+  if (policy.kind !== 'lww') object = withoutDeadSiblings(object, write.timestampMs, first.dot)
   switch (policy.kind) {
     case 'siblings':
       break
@@ -75,7 +77,7 @@ export function applyClientWrite(stored: DvvObject | undefined, write: ClientWri
       unreachable(policy)
   }
   checkClientCaps(object)
-  return { object, context }
+  return { object, context: foldOwnCounter(context, object, replica) }
 }
 
 /** Replica merge under a policy (repair, replication, hint replay): never capped. */
@@ -101,7 +103,7 @@ export function readResult(obj: DvvObject | undefined, policy: ConflictPolicy, n
   if (obj.siblings.length === 1) {
     // The common case, under every policy: one sibling, live or not.
     const s = obj.siblings[0]!
-    if (s.tombstone || (s.expiresAtMs !== 0 && s.expiresAtMs <= nowMs)) return undefined
+    if (!isLive(s, nowMs)) return undefined
     return { value: s.value, siblings: [s.value], context: join(obj) }
   }
   const live = liveSiblings(policy.kind === 'lww' ? lastWriteWins(obj) : obj, nowMs)

@@ -82,6 +82,21 @@ export function deadAtMs(obj: DvvObject): number {
   return at
 }
 
+/**
+ * The context a client write at `replica` returns (§4.4): `ctx` (the client's context plus the
+ * new dot) with `vv[replica]` raised to the object's when `ctx` covers every sibling of that
+ * replica in the object. The counters this also covers are events the replica superseded or
+ * dropped, or counters it never issued for the key (below its floor, §4.5), none of which a
+ * later write can wrongly discard; without it, a client that keeps writing with the returned
+ * context past a floor would carry one more dot per write.
+ */
+export function foldOwnCounter(ctx: Context, obj: DvvObject, replica: number): Context {
+  const top = counterOf(obj.vv, replica)
+  if (counterOf(ctx.vv, replica) >= top) return ctx
+  for (const s of obj.siblings) if (s.dot.replica === replica && !contextCovers(ctx, s.dot)) return ctx
+  return { vv: withCounter(ctx.vv, replica, top), dots: ctx.dots.filter((d) => d.replica !== replica || d.counter > top) }
+}
+
 /** The context a get returns for an object. */
 export function join(obj: DvvObject): Context {
   return { vv: obj.vv, dots: [] }
@@ -120,7 +135,12 @@ export function objectsEquivalent(a: DvvObject, b: DvvObject): boolean {
 
 /** Siblings that read as live at `nowMs` (not tombstones, not expired). */
 export function liveSiblings(obj: DvvObject, nowMs: number): Sibling[] {
-  return obj.siblings.filter((s) => !s.tombstone && (s.expiresAtMs === 0 || s.expiresAtMs > nowMs))
+  return obj.siblings.filter((s) => isLive(s, nowMs))
+}
+
+/** A sibling that reads as a value at `nowMs`: not a tombstone, not expired (§4.5). */
+export function isLive(s: { readonly tombstone: boolean; readonly expiresAtMs: number }, nowMs: number): boolean {
+  return !s.tombstone && (s.expiresAtMs === 0 || s.expiresAtMs > nowMs)
 }
 
 /**
@@ -128,8 +148,8 @@ export function liveSiblings(obj: DvvObject, nowMs: number): Sibling[] {
  * one with dot `keep`: the vv still covers them, so replica merges drop them too (§4.3).
  */
 export function withoutDeadSiblings(obj: DvvObject, nowMs: number, keep: Dot): DvvObject {
-  const isLive = (s: Sibling): boolean => (!s.tombstone && (s.expiresAtMs === 0 || s.expiresAtMs > nowMs)) || dotsEqual(s.dot, keep)
-  return obj.siblings.every(isLive) ? obj : { vv: obj.vv, siblings: obj.siblings.filter(isLive) }
+  const kept = (s: Sibling): boolean => isLive(s, nowMs) || dotsEqual(s.dot, keep)
+  return obj.siblings.every(kept) ? obj : { vv: obj.vv, siblings: obj.siblings.filter(kept) }
 }
 
 /** Structural invariants (§4.1); used by decode and by tests. */
