@@ -14,7 +14,7 @@ import { dataKey } from '../../lib/cluster/node/storage_keys'
 import { closeNode, openNode } from '../../lib/cluster/node/node_identity'
 import { ManualClock } from '../../lib/util/clock'
 import { makePrng, seedFromEnv } from '../../lib/util'
-import { rejection, tempDir } from '../support/tmp'
+import { rejection, soakBudget, tempDir } from '../support/tmp'
 import { testCluster, sleep } from '../db/cluster_support'
 import { open } from '../../lib'
 
@@ -226,8 +226,8 @@ t.test('randomized: no acknowledged write is lost across drops and restarts', as
   let n = 0
   let restarts = 0
   let checks = 0
-  const until = Date.now() + 10_000
-  for (let step = 0; step < 600 && Date.now() < until; step++) {
+  const { until, steps } = soakBudget(10_000, 600)
+  for (let step = 0; step < steps && Date.now() < until; step++) {
     const roll = rnd.int(100)
     const id = 1 + rnd.int(4)
     const pause = 20 + rnd.int(150)

@@ -25,6 +25,7 @@ import t from 'tap'
 import { isKvError, type Database } from '../../lib'
 import { makePrng, seedFromEnv } from '../../lib/util'
 import { sleep, testCluster } from './cluster_support'
+import { soakBudget } from '../support/tmp'
 
 interface KeyModel {
   last: string | undefined
@@ -59,8 +60,8 @@ t.test('randomized API run against the model, with crashes', async (tt) => {
   let falseSiblings = 0
   let staleReads = 0
   const violations: string[] = []
-  const until = Date.now() + 20_000
-  for (let step = 0; step < 1_500 && Date.now() < until; step++) {
+  const { until, steps } = soakBudget(20_000, 1_500)
+  for (let step = 0; step < steps && Date.now() < until; step++) {
     const roll = rnd.int(100)
     if (roll < 2) {
       const id = 1 + rnd.int(4)

@@ -38,3 +38,12 @@ export function thrown(fn: () => unknown): { code?: string } | undefined {
 export function errorCode(fn: () => unknown): string | undefined {
   return (catchErr(fn) as { code?: string } | undefined)?.code
 }
+
+/**
+ * The time budget of a randomized run: `defaultMs` in `npm test`, or RINGWOOD_SOAK_SECONDS
+ * (`npm run soak`) for a longer one. `steps` caps the operations of the short run only.
+ */
+export function soakBudget(defaultMs: number, steps: number): { until: number; steps: number } {
+  const s = Number(process.env['RINGWOOD_SOAK_SECONDS'] ?? '')
+  return s > 0 ? { until: Date.now() + s * 1000, steps: Number.POSITIVE_INFINITY } : { until: Date.now() + defaultMs, steps }
+}
