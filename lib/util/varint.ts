@@ -26,6 +26,13 @@ export function writeVarint(buf: Uint8Array, offset: number, n: number): number 
   return offset
 }
 
+/** `n` as a Buffer of its own (a stored number). */
+export function varintBytes(n: number): Buffer {
+  const b = Buffer.allocUnsafe(varintLength(n))
+  writeVarint(b, 0, n)
+  return b
+}
+
 /**
  * Reads a varint at `offset`. Returns the value; the offset after it is left in
  * `varintEnd.offset` (a shared scratch cell, to avoid allocating a pair per call on hot paths).

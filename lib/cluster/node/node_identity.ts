@@ -9,7 +9,7 @@ import { nodesMax } from '../../constants'
 import { KvError } from '../../errors'
 import { Engine, type BatchOp, type Durability } from '../../storage'
 import type { Clock } from '../../util/clock'
-import { readVarint, varintLength, writeVarint } from '../../util/varint'
+import { readVarint, varintBytes } from '../../util/varint'
 import { metaKey } from './storage_keys'
 
 export function nodeDir(dir: string, id: number): string {
@@ -85,10 +85,4 @@ export async function closeNode(engine: Engine, counterFloor: number): Promise<v
   if (engine.isClosed) return
   await engine.batch([counterFloorOp(counterFloor), { type: 'put', key: CLEAN, value: Buffer.alloc(0) }], { sync: true })
   await engine.close()
-}
-
-function varintBytes(n: number): Buffer {
-  const b = Buffer.allocUnsafe(varintLength(n))
-  writeVarint(b, 0, n)
-  return b
 }

@@ -126,6 +126,11 @@ export class VnodeStore {
     return deadAt + this.graceMs
   }
 
+  /** An object that storage drops at `dropAt` (0: never) is already gone: it reads as nothing. */
+  private pastDrop(dropAt: number): boolean {
+    return dropAt !== 0 && dropAt <= this.clock.nowMs()
+  }
+
   /**
    * Stores `bytes`, the encoding of an object that storage drops at `dropAt` (0: never) as a
    * TTL entry (§4.5). One already past that time reads as nothing: it is stored only to
@@ -136,8 +141,8 @@ export class VnodeStore {
     this.inFlight.add(k, bytes)
     const cache = this.cacheFor(partition)
     const hash = cache === undefined ? 0 : ringHash(key)
-    if (dropAt === 0 || dropAt > this.clock.nowMs()) cache?.put(hash, key, bytes)
-    else cache?.remove(hash, key)
+    if (this.pastDrop(dropAt)) cache?.remove(hash, key)
+    else cache?.put(hash, key, bytes)
     // At durability sync a raised floor is saved with the next store, so that a crash keeps
     // the incarnation (§9.4).
     const floor = this.saveFloorWithStores && this.floor > this.savedFloor ? this.floor : 0
@@ -211,7 +216,7 @@ export class VnodeStore {
     const merged = raw === undefined ? incoming : mergeObjects(decodeObject(raw), incoming, this.policy)!
     const dropAt = this.raiseFloorForDrop(merged)
     // Nothing stored and an object past its drop: it would read as nothing too.
-    if (raw === undefined && dropAt !== 0 && dropAt <= this.clock.nowMs()) return
+    if (raw === undefined && this.pastDrop(dropAt)) return
     const bytes = raw === undefined ? Buffer.from(objectBytes) : encodeObject(merged)
     if (raw !== undefined && bytes.equals(raw)) return
     await this.store(partition, skey, key, bytes, dropAt)

@@ -3,7 +3,7 @@
 // (restart interval 1) of string keys in bytewise order; numbers are varints, keys are bytes.
 
 import { corruption } from '../../errors'
-import { readVarint, varintEnd, varintLength, writeVarint } from '../../util/varint'
+import { readVarint, varintBytes, varintEnd } from '../../util/varint'
 import { Kind } from '../types'
 import { BlockBuilder } from './block_builder'
 import { BlockIterator } from './block_iterator'
@@ -31,13 +31,7 @@ const allFields: string[] = [...numberFields, ...bytesFields].sort((a, b) => Buf
 export function encodeProperties(p: TableProperties): Buffer {
   const b = new BlockBuilder(1)
   for (const name of allFields) {
-    let value: Buffer
-    if ((bytesFields as readonly string[]).includes(name)) value = p[name as (typeof bytesFields)[number]]
-    else {
-      const n = p[name as (typeof numberFields)[number]]
-      value = Buffer.allocUnsafe(varintLength(n))
-      writeVarint(value, 0, n)
-    }
+    const value = (bytesFields as readonly string[]).includes(name) ? p[name as (typeof bytesFields)[number]] : varintBytes(p[name as (typeof numberFields)[number]])
     b.add(Buffer.from(name, 'latin1'), Kind.Put, 0, 0, value)
   }
   return Buffer.from(b.finish())
