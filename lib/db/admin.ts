@@ -44,14 +44,18 @@ export class Admin {
   }
 
   nodes(): NodeInfoView[] {
-    return this.rt.nodeIds().map((id) => ({ id, up: this.rt.isUp(id), stopped: this.stopped.has(id), generation: this.rt.generationOf(id) }))
+    return this.rt.nodeIds().map((id) => ({ id, up: this.rt.isRunning(id), stopped: this.stopped.has(id), generation: this.rt.generationOf(id) }))
   }
 
-  /** A graceful stop: the node refuses requests (writes go to fallbacks with hints) and closes its engine cleanly. */
+  /**
+   * A graceful stop: the node refuses requests (writes go to fallbacks with hints) and closes
+   * its engine cleanly. A node that is restarting after a crash is stopped once it is back.
+   */
   async stopNode(id: number): Promise<void> {
     this.checkId(id)
     this.stopped.add(id)
     this.detector.workerExited(id)
+    await this.rt.waitUp(id)
     await this.rt.control(id).call('stop')
   }
 
@@ -86,7 +90,7 @@ export class Admin {
     const k = checkKey(key)
     const out: Record<number, Buffer[] | undefined> = {}
     for (const id of this.rt.nodeIds()) {
-      if (!this.rt.isUp(id)) continue
+      if (!this.rt.isRunning(id)) continue
       const raw = (await this.rt.control(id).call('readLocal', k)) as Uint8Array | undefined
       out[id] = raw === undefined ? undefined : liveSiblings(decodeObject(Buffer.from(raw)), Date.now()).map((s) => s.value)
     }
@@ -96,7 +100,7 @@ export class Admin {
   async hints(): Promise<HintsView> {
     const nodes: HintsView['nodes'][number][] = []
     for (const id of this.rt.nodeIds()) {
-      if (!this.rt.isUp(id)) continue
+      if (!this.rt.isRunning(id)) continue
       const s = (await this.rt.control(id).call('stats')) as NodeStats
       nodes.push({ id, count: s.hints.count, bytes: s.hints.bytes, byOwner: s.hints.byOwner })
     }
@@ -114,8 +118,8 @@ export class Admin {
       let pending = 0
       let down = 0
       for (const id of this.rt.nodeIds()) {
-        if (!this.rt.isUp(id) || this.stopped.has(id)) {
-          // A node that is down or stopped keeps its hints on disk: they count once it is back.
+        if (!this.rt.isRunning(id) || this.stopped.has(id)) {
+          // A node that is down, restarting or stopped keeps its hints on disk: they count once it is back.
           down++
           continue
         }
@@ -130,7 +134,7 @@ export class Admin {
   async stats(): Promise<ClusterStats> {
     const nodes: ClusterStats['nodes'][number][] = []
     for (const id of this.rt.nodeIds()) {
-      if (!this.rt.isUp(id)) continue
+      if (!this.rt.isRunning(id)) continue
       const c = this.rt.control(id)
       const [s, endpoint] = await Promise.all([c.call('stats') as Promise<NodeStats>, c.stats()])
       nodes.push({ ...s, endpoint })

@@ -84,8 +84,14 @@ export class Runtime {
     return Array.from({ length: this.nodes }, (_, i) => i + 1)
   }
 
+  /** Messages can be sent to node `id`: its worker is running or starting (what is sent waits for its setup). */
   isUp(id: number): boolean {
     return this.endpoint.isUp(id)
+  }
+
+  /** Node `id` has finished its setup and runs: its control functions answer. */
+  isRunning(id: number): boolean {
+    return this.supervisor.state(id) === 'up'
   }
 
   /** Node up/down events, as seen by the supervisor's endpoint. */

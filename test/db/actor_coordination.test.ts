@@ -1,0 +1,93 @@
+// The coordinator-actor placement (`coordination: 'actor'`, README "Where the quorum logic
+// runs"): the same API contract as the client-driven default, with the quorum logic running
+// in a coordinator actor on a replica. Versions, siblings, deletes, TTL, a crash under a
+// write load with hinted handoff, and the errors when replicas are missing.
+
+import t from 'tap'
+import { isKvError } from '../../lib'
+import { rejection } from '../support/tmp'
+import { sleep, strs, testCluster } from './cluster_support'
+
+t.test('actor placement: set, get, delete, contexts and siblings', async (tt) => {
+  const db = await testCluster(tt, { coordination: 'actor' })
+  tt.equal(await db.get('k'), undefined, 'absent')
+  const base = await db.set('k', 'base')
+  tt.equal((await db.get('k'))?.value.toString(), 'base')
+  await Promise.all([db.set('k', 'x', { context: base.context }), db.set('k', 'y', { context: base.context })])
+  const g = await db.get('k')
+  tt.same(strs(g?.siblings), ['x', 'y'], 'concurrent writes kept as siblings; base replaced')
+  const w = await db.set('k', 'xy', { context: g!.context })
+  tt.same(strs((await db.get('k', { r: 'ALL' }))?.siblings), ['xy'], 'a covering write replaces both')
+  await db.set('k', 'xy2', { context: w.context })
+  tt.same(strs((await db.get('k'))?.siblings), ['xy2'], 'the context a set returns covers it')
+  tt.equal((await rejection(db.set('other', 'v', { context: w.context })))?.code, 'KV_INVALID_ARGUMENT', 'a context of another key')
+  await db.delete('k', { context: (await db.get('k'))!.context })
+  tt.equal(await db.get('k'), undefined, 'deleted')
+  tt.equal(await db.get('k', { r: 'ALL' }), undefined, 'deleted on every replica read')
+  const s = (await db.admin.stats()).client
+  tt.equal(s.cacheHits, 0, 'the actor placement does not read the caches')
+  tt.equal(s.puts, 0, 'the caller drove no put itself')
+})
+
+t.test('actor placement: TTL and last-write-wins', async (tt) => {
+  const db = await testCluster(tt, { coordination: 'actor', conflict: 'lww' })
+  await db.set('t', 'soon', { ttlMs: 100 })
+  tt.equal((await db.get('t'))?.value.toString(), 'soon')
+  await sleep(150)
+  tt.equal(await db.get('t'), undefined, 'expired')
+  await db.set('k', 'first')
+  await sleep(2)
+  await db.set('k', 'second')
+  tt.same(strs((await db.get('k'))?.siblings), ['second'], 'newest wins')
+})
+
+t.test('actor placement: a resolver merges siblings when they are read', async (tt) => {
+  const resolver = (siblings: readonly { value: Buffer }[]): Buffer => Buffer.from(siblings.map((s) => s.value.toString()).sort().join('|'))
+  const db = await testCluster(tt, { coordination: 'actor', conflict: resolver })
+  await Promise.all([db.set('k', 'b'), db.set('k', 'a')])
+  tt.equal((await db.get('k'))?.value.toString(), 'a|b', 'resolved value')
+})
+
+t.test('actor placement: acknowledged writes survive a node crash under load', async (tt) => {
+  const db = await testCluster(tt, { coordination: 'actor', durability: 'interval', replicaTimeoutMs: 300, timeoutMs: 2_000 })
+  const acked = new Map<string, string>()
+  let failed = 0
+  let seq = 0
+  let stop = false
+  const writer = async (w: number): Promise<void> => {
+    for (let i = 0; !stop && i < 3_000; i++) {
+      const key = `w${w}-${seq++}`
+      try {
+        await db.set(key, `v-${key}`)
+        acked.set(key, `v-${key}`)
+      } catch (err) {
+        if (!isKvError(err)) throw err
+        failed++
+      }
+    }
+  }
+  const writers = [0, 1, 2, 3].map(writer)
+  await sleep(200)
+  const before = acked.size
+  await db.admin.crashNode(2)
+  await sleep(300)
+  tt.ok(acked.size > before, `writes continue while node 2 is down (${acked.size - before} more)`)
+  tt.ok((await db.admin.hints()).count > 0, 'writes meant for node 2 left hints on other nodes')
+  await db.admin.startNode(2)
+  await sleep(100)
+  stop = true
+  await Promise.all(writers)
+  tt.comment(`acknowledged ${acked.size}, failed ${failed}`)
+  await db.admin.drainHints({ timeoutMs: 20_000 })
+  const missing: string[] = []
+  for (const [k, v] of acked) if ((await db.get(k, { r: 2 }))?.value.toString() !== v) missing.push(k)
+  tt.same(missing, [], 'every acknowledged write reads back with R=2')
+})
+
+t.test('actor placement: no live replica gives KV_UNAVAILABLE', async (tt) => {
+  const db = await testCluster(tt, { coordination: 'actor', nodes: 3 })
+  await db.set('k', 'v')
+  for (const id of [1, 2, 3]) await db.admin.crashNode(id)
+  tt.equal((await rejection(db.set('k', 'w')))?.code, 'KV_UNAVAILABLE')
+  tt.equal((await rejection(db.get('k')))?.code, 'KV_UNAVAILABLE')
+})
