@@ -64,6 +64,12 @@ export const writeSlowdownMs = 1
 /** Total bytes at level 1; each deeper level is `levelSizeMultiplier` times larger. */
 export const level1BytesMax = 256 * MiB
 export const levelSizeMultiplier = 10
+/** A table whose tombstones and expired TTL entries are at least this share of its entries is compacted when no level needs it by size (garbage compaction). */
+export const garbageCompactionRatio = 0.5
+/** The longest the engine waits before it looks for garbage to compact again, when no write wakes it. */
+export const garbageCheckMsMax = 60 * 60 * 1000
+/** How soon the engine looks again at a table with garbage that a snapshot kept it from compacting. */
+export const garbageSnapshotRecheckMs = 10_000
 /** Compaction I/O throttle, bytes per second written by background work (0 = unthrottled). */
 export const compactionBytesPerSecDefault = 256 * MiB
 /** Background threads in the compaction pool (piscina). */

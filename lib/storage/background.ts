@@ -4,32 +4,37 @@
 // (an I/O error, a corrupt input table) fails the engine for writes, like a failed log sync.
 
 import { KvError } from '../errors'
-import { tableBytesTarget } from '../constants'
-import { pickCompaction, planFullCompaction, type CompactionPlan } from './compaction/picker'
+import { garbageCheckMsMax, tableBytesTarget } from '../constants'
+import type { TimerHandle } from '../util/clock'
+import { nextGarbageDueMs, pickCompaction, pickGarbageCompaction, planFullCompaction, type CompactionPlan, type GarbageFacts } from './compaction/picker'
 import { inlineRunner, pooledRunner, type JobRunner } from './compaction/pool'
 import type { JobResult } from './compaction/jobs'
 import type { Engine } from './engine'
 import type { FileSystem } from './fs/file_system'
 import { tableFileName } from './filenames'
 import type { ResolvedOptions } from './options'
-import { emptyEdit } from './version/version_edit'
+import { emptyEdit, type TableMeta } from './version/version_edit'
 
 export interface BackgroundStats {
   flushes: number
   flushBytesWritten: number
   compactions: number
+  /** Of compactions, those run for garbage (DESIGN.md, "Garbage compaction"). */
+  garbageCompactions: number
   compactionBytesRead: number
   compactionBytesWritten: number
 }
 
 export class Background {
-  readonly stats: BackgroundStats = { flushes: 0, flushBytesWritten: 0, compactions: 0, compactionBytesRead: 0, compactionBytesWritten: 0 }
+  readonly stats: BackgroundStats = { flushes: 0, flushBytesWritten: 0, compactions: 0, garbageCompactions: 0, compactionBytesRead: 0, compactionBytesWritten: 0 }
   private readonly runner: JobRunner & { release?(): Promise<void> }
   private flushing: Promise<void> | undefined
   private compacting: Promise<void> | undefined
   private manual = false
   private closing = false
   private readonly cursor: (Buffer | undefined)[] = []
+  /** Wakes the picker when tables' TTLs pass and no write does (DESIGN.md, "Garbage compaction"). */
+  private garbageTimer: TimerHandle | undefined
 
   constructor(
     private readonly engine: Engine,
@@ -84,8 +89,11 @@ export class Background {
 
   scheduleCompaction(): void {
     if (this.compacting !== undefined || this.manual || this.closing) return
-    const plan = pickCompaction(this.engine.versions.current, this.cursor, new Set())
-    if (plan === undefined) return
+    const v = this.engine.versions.current
+    const now = this.options.clock.nowMs()
+    const plan = pickCompaction(v, this.cursor, new Set()) ?? pickGarbageCompaction(v, this.factsOf, now, this.engine.smallestSnapshot())
+    if (plan === undefined) return this.armGarbageTimer(nextGarbageDueMs(v, this.factsOf, now, this.engine.smallestSnapshot()), now)
+    if (plan.reason === 'garbage') this.stats.garbageCompactions++
     this.compacting = this.compact(plan)
       .catch((err) => this.failed(err))
       .finally(() => {
@@ -93,6 +101,31 @@ export class Background {
         this.engine.releaseWriters()
         this.scheduleCompaction()
       })
+  }
+
+  /** A table's garbage facts: its properties (the table is open while a version names it); undefined if it cannot be opened. */
+  private readonly factsOf = (t: TableMeta): GarbageFacts | undefined => {
+    try {
+      return this.engine.tables.get(t).properties
+    } catch {
+      return undefined // a table that cannot be read fails the reads that need it, not this
+    }
+  }
+
+  /** Looks again at `dueMs` (at most garbageCheckMsMax from now, as tables can change meanwhile). */
+  private armGarbageTimer(dueMs: number | undefined, nowMs: number): void {
+    this.garbageTimer?.cancel()
+    this.garbageTimer = undefined
+    if (dueMs === undefined) return
+    const ms = Math.min(garbageCheckMsMax, Math.max(0, dueMs - nowMs))
+    this.garbageTimer = this.options.clock.setTimeout(
+      () => {
+        this.garbageTimer = undefined
+        this.scheduleCompaction()
+      },
+      ms,
+      { unref: true },
+    )
   }
 
   private async compact(plan: Omit<CompactionPlan, 'score'>): Promise<void> {
@@ -177,6 +210,7 @@ export class Background {
 
   async close(): Promise<void> {
     this.closing = true
+    this.garbageTimer?.cancel()
     while (this.flushing !== undefined || this.compacting !== undefined) {
       await Promise.all([this.flushing, this.compacting])
     }

@@ -427,6 +427,7 @@ export class Engine {
       writeAmplification: this.userBytesWritten > 0 ? written / this.userBytesWritten : 0,
       flushes: bg.flushes,
       compactions: bg.compactions,
+      garbageCompactions: bg.garbageCompactions,
       compactionBytesRead: bg.compactionBytesRead,
       compactionBytesWritten: bg.compactionBytesWritten,
       backgroundBusy: this.background.busy,
@@ -474,6 +475,8 @@ export interface EngineStats {
   writeAmplification: number
   flushes: number
   compactions: number
+  /** Of compactions, those run for tombstones and expired entries (DESIGN.md, "Garbage compaction"). */
+  garbageCompactions: number
   compactionBytesRead: number
   compactionBytesWritten: number
   /** A flush, a compaction or compactAll is running now. */

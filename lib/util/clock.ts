@@ -9,14 +9,16 @@ export interface TimerHandle {
 export interface Clock {
   nowMs(): number
   monotonicMs(): number
-  setTimeout(fn: () => void, ms: number): TimerHandle
+  /** `unref`: the timer does not keep the process (or thread) alive. */
+  setTimeout(fn: () => void, ms: number, options?: { unref?: boolean }): TimerHandle
 }
 
 export const systemClock: Clock = {
   nowMs: () => Date.now(),
   monotonicMs: () => performance.now(),
-  setTimeout: (fn, ms) => {
+  setTimeout: (fn, ms, options) => {
     const t = setTimeout(fn, ms)
+    if (options?.unref === true) t.unref()
     return { cancel: () => clearTimeout(t) }
   },
 }

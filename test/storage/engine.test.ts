@@ -221,3 +221,49 @@ t.test('stats: backgroundBusy while a flush or a full compaction runs, false whe
   t.equal(e.stats().backgroundBusy, false, 'idle after compactAll')
   await e.close()
 })
+
+t.test('garbage compaction: a cold table loses its expired entries with no write to wake the engine', async (t) => {
+  const dir = tempDir(t)
+  const clock = new ManualClock()
+  const e = await Engine.open(dir, { clock, compactionInline: true, durability: 'none' })
+  const idle = async (): Promise<void> => {
+    while (e.stats().backgroundBusy) await new Promise((resolve) => setImmediate(resolve))
+  }
+  const value = Buffer.alloc(100, 1)
+  const key = (i: number): string => `k${String(i).padStart(5, '0')}`
+  // 2000 keys, 1800 of them expiring within 1000..1900 ms: one table at the bottom (level 1).
+  for (let i = 0; i < 2000; i++) await e.put(key(i), value, i < 1800 ? { ttlMs: 1000 + (i % 10) * 100 } : undefined)
+  await e.compactAll()
+  const before = e.stats()
+  t.equal(before.levels[1]!.files, 1)
+  clock.advance(1800)
+  await idle()
+  t.equal(e.stats().garbageCompactions, 0, 'not while some TTLs in the table are still ahead')
+  clock.advance(100) // the latest TTL passes: the timer set for it wakes the picker
+  await idle()
+  const after = e.stats()
+  t.equal(after.garbageCompactions, 1, 'one garbage compaction')
+  t.ok(after.tableBytes < before.tableBytes / 5, `table bytes ${before.tableBytes} -> ${after.tableBytes}`)
+  t.equal(after.levels[1]!.files, 1, 'rewritten in its own level')
+  t.equal(e.getSync(key(0)), undefined)
+  t.same(e.getSync(key(1999)), value, 'live keys stay')
+
+  // A snapshot older than the table holds it back; released, the picker takes it 10 s later.
+  const snap = e.snapshot()
+  for (let i = 3000; i < 3300; i++) await e.put(key(i), value, { ttlMs: 100 })
+  await e.compactAll()
+  clock.advance(200)
+  await idle()
+  t.equal(e.stats().garbageCompactions, 1, 'held back while an older snapshot is open')
+  snap.release()
+  clock.advance(10_000)
+  await idle()
+  t.equal(e.stats().garbageCompactions, 2, 'taken once the snapshot is released')
+  t.equal(e.getSync(key(3000)), undefined)
+  let n = 0
+  const it = e.iterator()
+  while (it.next() !== undefined) n++
+  it.close()
+  t.equal(n, 200, 'what is left')
+  await e.close()
+})

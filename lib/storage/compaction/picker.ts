@@ -5,6 +5,10 @@ import * as C from '../../constants'
 import { compareBytes } from '../../util/bytes'
 import type { Version } from '../version/version'
 import type { TableMeta } from '../version/version_edit'
+import type { TableProperties } from '../sstable/table_properties'
+
+/** What garbage compaction reads of a table (its properties, FORMAT.md §3.4). */
+export type GarbageFacts = Pick<TableProperties, 'entries' | 'tombstones' | 'ttlEntries' | 'maxExpiresAtMs'>
 
 export interface CompactionPlan {
   /** The level whose tables are compacted into `outputLevel`. */
@@ -15,7 +19,7 @@ export interface CompactionPlan {
   outputs: TableMeta[]
   /** No table below outputLevel overlaps the inputs: tombstones and TTLs may be dropped. */
   bottommost: boolean
-  reason: 'level0' | 'size' | 'manual'
+  reason: 'level0' | 'size' | 'garbage' | 'manual'
   score: number
 }
 
@@ -62,6 +66,74 @@ function planLevelN(v: Version, level: number, after: Buffer | undefined): Omit<
   return withOutputs(v, level, [next ?? tables[0]!], 'size')
 }
 
+/**
+ * The share of a table's entries that is garbage at `nowMs`: its tombstones, plus its TTL
+ * entries once the latest of them has passed (none before: DESIGN.md, "Garbage compaction").
+ */
+export function garbageShare(p: GarbageFacts, nowMs: number): number {
+  if (p.entries === 0) return 0
+  const expired = p.ttlEntries > 0 && p.maxExpiresAtMs <= nowMs ? p.ttlEntries : 0
+  return (p.tombstones + expired) / p.entries
+}
+
+/**
+ * A compaction of the table of level 1 or deeper with the most garbage, if one has at least
+ * garbageCompactionRatio of it (DESIGN.md, "Garbage compaction"): alone into its own level
+ * when no deeper level overlaps it, else with the next level's overlapping tables. Tables newer than
+ * `smallestSnapshot` are passed over (a snapshot may need what they hold); `factsOf` gives
+ * undefined for a table it cannot read (passed over too).
+ */
+export function pickGarbageCompaction(
+  v: Version,
+  factsOf: (t: TableMeta) => GarbageFacts | undefined,
+  nowMs: number,
+  smallestSnapshot: number,
+): CompactionPlan | undefined {
+  let best: { level: number; table: TableMeta; share: number } | undefined
+  v.levels.forEach((tables, level) => {
+    if (level === 0) return // level 0 is compacted by its file count: at most level0CompactionTrigger - 1 tables wait there
+    for (const table of tables) {
+      if (table.maxSeq > smallestSnapshot) continue
+      const facts = factsOf(table)
+      const share = facts === undefined ? 0 : garbageShare(facts, nowMs)
+      if (share >= C.garbageCompactionRatio && (best === undefined || share > best.share)) best = { level, table, share }
+    }
+  })
+  if (best === undefined) return undefined
+  const { level, table, share } = best
+  if (!overlapsBelow(v, level, table.smallest, table.largest)) {
+    return { level, outputLevel: level, inputs: [table], outputs: [], bottommost: true, reason: 'garbage', score: share }
+  }
+  return { ...withOutputs(v, level, [table], 'garbage'), score: share }
+}
+
+/**
+ * When pickGarbageCompaction should look again, with nothing written meanwhile: the earliest
+ * time a table will have enough garbage once its TTLs have all passed, or, for a table that has
+ * enough now but was passed over for a snapshot, garbageSnapshotRecheckMs from now. Undefined
+ * if no table will qualify.
+ */
+export function nextGarbageDueMs(
+  v: Version,
+  factsOf: (t: TableMeta) => GarbageFacts | undefined,
+  nowMs: number,
+  smallestSnapshot: number,
+): number | undefined {
+  let due: number | undefined
+  for (const table of v.tables()) {
+    const f = factsOf(table)
+    if (f === undefined || v.levels[0]!.includes(table)) continue
+    let at: number | undefined
+    if (garbageShare(f, nowMs) >= C.garbageCompactionRatio) {
+      if (table.maxSeq > smallestSnapshot) at = nowMs + C.garbageSnapshotRecheckMs
+    } else if (f.ttlEntries > 0 && f.maxExpiresAtMs > nowMs && garbageShare(f, f.maxExpiresAtMs) >= C.garbageCompactionRatio) {
+      at = f.maxExpiresAtMs
+    }
+    if (at !== undefined && (due === undefined || at < due)) due = at
+  }
+  return due
+}
+
 /** A manual compaction of every table into the deepest non-empty level (at least 1). */
 export function planFullCompaction(v: Version): Omit<CompactionPlan, 'score'> | undefined {
   const all = v.tables()
@@ -78,11 +150,13 @@ function withOutputs(v: Version, level: number, inputs: TableMeta[], reason: Com
   const outputLevel = level + 1
   const outputs = v.overlapping(outputLevel, smallest, largest)
   const all = range([...inputs, ...outputs])
-  let bottommost = true
-  for (let l = outputLevel + 1; l < C.levelsMax; l++) {
-    if (v.overlapping(l, all.smallest, all.largest).length > 0) bottommost = false
-  }
-  return { level, outputLevel, inputs, outputs, bottommost, reason }
+  return { level, outputLevel, inputs, outputs, bottommost: !overlapsBelow(v, outputLevel, all.smallest, all.largest), reason }
+}
+
+/** Some table deeper than `level` overlaps [smallest, largest]. */
+function overlapsBelow(v: Version, level: number, smallest: Buffer, largest: Buffer): boolean {
+  for (let l = level + 1; l < C.levelsMax; l++) if (v.overlapping(l, smallest, largest).length > 0) return true
+  return false
 }
 
 export function range(tables: readonly TableMeta[]): { smallest: Buffer; largest: Buffer } {

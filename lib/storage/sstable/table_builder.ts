@@ -41,7 +41,7 @@ export class TableBuilder {
   private finished = false
   private readonly props: TableProperties = {
     entries: 0, keys: 0, tombstones: 0, rawKeyBytes: 0, rawValueBytes: 0,
-    minSeq: 0, maxSeq: 0, smallest: Buffer.alloc(0), largest: Buffer.alloc(0), minExpiresAtMs: 0,
+    minSeq: 0, maxSeq: 0, smallest: Buffer.alloc(0), largest: Buffer.alloc(0), minExpiresAtMs: 0, maxExpiresAtMs: 0, ttlEntries: 0,
   }
 
   constructor(readonly options: TableBuilderOptions, private readonly sink: (chunk: Uint8Array) => void) {
@@ -85,6 +85,8 @@ export class TableBuilder {
     if (kind === Kind.PutTtl) {
       assertInteger(expiresAtMs, 0, Number.MAX_SAFE_INTEGER, 'expiresAtMs')
       if (p.minExpiresAtMs === 0 || exp < p.minExpiresAtMs) p.minExpiresAtMs = exp
+      if (exp > p.maxExpiresAtMs) p.maxExpiresAtMs = exp
+      p.ttlEntries++
     }
     this.data.add(key, kind, this.options.zeroSeqs ? 0 : seq, exp, value)
     this.lastSeq = seq

@@ -22,9 +22,15 @@ export interface TableProperties {
   largest: Buffer
   /** Earliest expiresAtMs of a PutTtl entry; 0 if none. */
   minExpiresAtMs: number
+  /** Latest expiresAtMs of a PutTtl entry; 0 if none (or written before this property). */
+  maxExpiresAtMs: number
+  /** PutTtl entries (0 in tables written before this property). */
+  ttlEntries: number
 }
 
-const numberFields = ['entries', 'keys', 'tombstones', 'rawKeyBytes', 'rawValueBytes', 'minSeq', 'maxSeq', 'minExpiresAtMs'] as const
+const numberFields = ['entries', 'keys', 'tombstones', 'rawKeyBytes', 'rawValueBytes', 'minSeq', 'maxSeq', 'minExpiresAtMs', 'maxExpiresAtMs', 'ttlEntries'] as const
+/** Added after the format's first tables: read as 0 where absent (FORMAT.md §3.4). */
+const optionalFields: readonly string[] = ['maxExpiresAtMs', 'ttlEntries']
 const bytesFields = ['smallest', 'largest'] as const
 const allFields: string[] = [...numberFields, ...bytesFields].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
 
@@ -37,7 +43,7 @@ export function encodeProperties(p: TableProperties): Buffer {
   return Buffer.from(b.finish())
 }
 
-/** Unknown names are skipped (a newer writer may add some); a missing one is KV_CORRUPTION. */
+/** Unknown names are skipped (a newer writer may add some); a missing required one is KV_CORRUPTION. */
 export function decodeProperties(buf: Buffer, start: number, size: number, file: string, fileOffset: number): TableProperties {
   const it = new BlockIterator(false)
   it.reset(buf, start, size, file, fileOffset)
@@ -46,6 +52,10 @@ export function decodeProperties(buf: Buffer, start: number, size: number, file:
   const out: Record<string, unknown> = {}
   for (const name of allFields) {
     const v = seen.get(name)
+    if (v === undefined && optionalFields.includes(name)) {
+      out[name] = 0
+      continue
+    }
     if (v === undefined) throw corruption(`${file}: properties block lacks "${name}"`, { file, offset: fileOffset })
     if ((bytesFields as readonly string[]).includes(name)) out[name] = v
     else {

@@ -1,0 +1,78 @@
+// Garbage compaction's picker (DESIGN.md, "Garbage compaction"): which table, into which level,
+// and when to look again; pure, on hand-made versions.
+
+import t from 'tap'
+import { levelsMax } from '../../../lib/constants'
+import { garbageShare, nextGarbageDueMs, pickGarbageCompaction, type GarbageFacts } from '../../../lib/storage/compaction/picker'
+import { Version } from '../../../lib/storage/version/version'
+import type { TableMeta } from '../../../lib/storage/version/version_edit'
+
+const table = (fileNumber: number, smallest: string, largest: string, maxSeq = 10): TableMeta => ({
+  fileNumber, size: 1000, smallest: Buffer.from(smallest), largest: Buffer.from(largest), minSeq: 1, maxSeq, entries: 100,
+})
+
+function version(levels: Record<number, TableMeta[]>): Version {
+  return new Version(Array.from({ length: levelsMax }, (_, l) => levels[l] ?? []))
+}
+
+const facts = (f: Partial<GarbageFacts>): GarbageFacts => ({ entries: 100, tombstones: 0, ttlEntries: 0, maxExpiresAtMs: 0, ...f })
+const now = 1_000_000
+
+t.test('garbage share: tombstones, and TTL entries only once the latest has passed', async (t) => {
+  t.equal(garbageShare(facts({ tombstones: 30 }), now), 0.3)
+  t.equal(garbageShare(facts({ tombstones: 10, ttlEntries: 60, maxExpiresAtMs: now }), now), 0.7, 'the latest TTL passed at now')
+  t.equal(garbageShare(facts({ tombstones: 10, ttlEntries: 60, maxExpiresAtMs: now + 1 }), now), 0.1, 'not yet: none counted')
+  t.equal(garbageShare(facts({ entries: 0 }), now), 0)
+})
+
+t.test('the table with the most garbage: alone in its level at the bottom, else with the next level', async (t) => {
+  const a = table(1, 'a', 'f')
+  const b = table(2, 'g', 'm')
+  const deep = table(3, 'h', 'k')
+  const v = version({ 1: [a, b], 3: [deep] })
+  const of = new Map<number, GarbageFacts>([
+    [1, facts({ tombstones: 60 })],
+    [2, facts({ tombstones: 80 })],
+    [3, facts({})],
+  ])
+  const plan = pickGarbageCompaction(v, (x) => of.get(x.fileNumber), now, 100)
+  t.match(plan, { level: 1, outputLevel: 2, reason: 'garbage', score: 0.8 }, 'b has the most; level 3 overlaps it')
+  t.same(plan!.inputs.map((x) => x.fileNumber), [2])
+  t.equal(plan!.bottommost, false)
+  of.set(2, facts({ tombstones: 10 }))
+  const alone = pickGarbageCompaction(v, (x) => of.get(x.fileNumber), now, 100)
+  t.match(alone, { level: 1, outputLevel: 1, bottommost: true, reason: 'garbage' }, 'a: nothing below it, rewritten in its own level')
+  t.same(alone!.inputs.map((x) => x.fileNumber), [1])
+  t.same(alone!.outputs, [])
+  of.set(1, facts({ tombstones: 49 }))
+  t.equal(pickGarbageCompaction(v, (x) => of.get(x.fileNumber), now, 100), undefined, 'under half: nothing')
+  t.equal(pickGarbageCompaction(v, () => undefined, now, 100), undefined, 'unreadable tables are passed over')
+})
+
+t.test('level 0 is left to its trigger; a snapshot older than a table holds it back', async (t) => {
+  const l0 = table(5, 'a', 'z', 50)
+  const l1 = table(4, 'c', 'd', 50)
+  const v = version({ 0: [l0], 1: [l1] })
+  const all = facts({ ttlEntries: 90, maxExpiresAtMs: now - 1 })
+  t.equal(pickGarbageCompaction(version({ 0: [l0] }), () => all, now, 50), undefined, 'a level-0 table is not taken')
+  t.equal(nextGarbageDueMs(version({ 0: [l0] }), () => all, now, 49), undefined)
+  const plan = pickGarbageCompaction(v, () => all, now, 50)
+  t.match(plan, { level: 1, outputLevel: 1, reason: 'garbage', bottommost: true })
+  t.same(plan!.inputs.map((x) => x.fileNumber), [4])
+  t.equal(pickGarbageCompaction(v, () => all, now, 49), undefined, 'a snapshot at 49 may need entries up to 50')
+  t.equal(nextGarbageDueMs(v, () => all, now, 49), now + 10_000, 'looked at again later')
+  t.equal(nextGarbageDueMs(v, () => all, now, 50), undefined, 'nothing to wait for: it is taken now')
+})
+
+t.test('when to look again: the earliest time a table qualifies by its TTLs', async (t) => {
+  const v = version({ 1: [table(1, 'a', 'b'), table(2, 'c', 'd'), table(3, 'e', 'f')] })
+  const of = new Map<number, GarbageFacts>([
+    [1, facts({ ttlEntries: 40, maxExpiresAtMs: now + 500 })], // never enough
+    [2, facts({ ttlEntries: 60, maxExpiresAtMs: now + 9000 })],
+    [3, facts({ tombstones: 20, ttlEntries: 30, maxExpiresAtMs: now + 7000 })],
+  ])
+  t.equal(nextGarbageDueMs(v, (x) => of.get(x.fileNumber), now, 100), now + 7000)
+  of.delete(3)
+  of.delete(2)
+  t.equal(nextGarbageDueMs(v, (x) => of.get(x.fileNumber), now, 100), undefined)
+})
