@@ -67,21 +67,32 @@ function planLevelN(v: Version, level: number, after: Buffer | undefined): Omit<
 }
 
 /**
- * The share of a table's entries that is garbage at `nowMs`: its tombstones, plus its TTL
- * entries once the latest of them has passed (none before: DESIGN.md, "Garbage compaction").
+ * A table's garbage entries at `nowMs`: its tombstones, plus its TTL entries once the latest of
+ * them has passed (none before: DESIGN.md, "Garbage compaction").
  */
-export function garbageShare(p: GarbageFacts, nowMs: number): number {
-  if (p.entries === 0) return 0
-  const expired = p.ttlEntries > 0 && p.maxExpiresAtMs <= nowMs ? p.ttlEntries : 0
-  return (p.tombstones + expired) / p.entries
+export function garbageEntries(p: GarbageFacts, nowMs: number): number {
+  return p.tombstones + (p.ttlEntries > 0 && p.maxExpiresAtMs <= nowMs ? p.ttlEntries : 0)
+}
+
+/** Garbage entries over entries, of one table or the inputs of a plan (0 when empty). */
+export function garbageShare(facts: readonly GarbageFacts[], nowMs: number): number {
+  let garbage = 0
+  let entries = 0
+  for (const f of facts) {
+    garbage += garbageEntries(f, nowMs)
+    entries += f.entries
+  }
+  return entries === 0 ? 0 : garbage / entries
 }
 
 /**
- * A compaction of the table of level 1 or deeper with the most garbage, if one has at least
- * garbageCompactionRatio of it (DESIGN.md, "Garbage compaction"): alone into its own level
- * when no deeper level overlaps it, else with the next level's overlapping tables. Tables newer than
- * `smallestSnapshot` are passed over (a snapshot may need what they hold); `factsOf` gives
- * undefined for a table it cannot read (passed over too).
+ * A compaction for garbage (DESIGN.md, "Garbage compaction"): of a table that has at least
+ * garbageCompactionRatio of it, the one with the most first, alone into its own level when no
+ * deeper level overlaps it, else with the next level's overlapping tables (level 0: all of it,
+ * as its own plan does, since its tables overlap); taken when its inputs together still have
+ * that share, so that a few tombstones over a large range do not rewrite the range. Tables
+ * newer than `smallestSnapshot` are passed over (a snapshot may need what they hold), and so
+ * are those `factsOf` cannot read (undefined).
  */
 export function pickGarbageCompaction(
   v: Version,
@@ -89,22 +100,29 @@ export function pickGarbageCompaction(
   nowMs: number,
   smallestSnapshot: number,
 ): CompactionPlan | undefined {
-  let best: { level: number; table: TableMeta; share: number } | undefined
+  const candidates: { level: number; table: TableMeta; share: number }[] = []
   v.levels.forEach((tables, level) => {
-    if (level === 0) return // level 0 is compacted by its file count: at most level0CompactionTrigger - 1 tables wait there
     for (const table of tables) {
       if (table.maxSeq > smallestSnapshot) continue
       const facts = factsOf(table)
-      const share = facts === undefined ? 0 : garbageShare(facts, nowMs)
-      if (share >= C.garbageCompactionRatio && (best === undefined || share > best.share)) best = { level, table, share }
+      const share = facts === undefined ? 0 : garbageShare([facts], nowMs)
+      if (share >= C.garbageCompactionRatio) candidates.push({ level, table, share })
     }
   })
-  if (best === undefined) return undefined
-  const { level, table, share } = best
-  if (!overlapsBelow(v, level, table.smallest, table.largest)) {
-    return { level, outputLevel: level, inputs: [table], outputs: [], bottommost: true, reason: 'garbage', score: share }
+  candidates.sort((a, b) => b.share - a.share)
+  for (const { level, table } of candidates) {
+    const plan =
+      level === 0
+        ? withOutputs(v, 0, v.levels[0]!.slice(), 'garbage')
+        : overlapsBelow(v, level, table.smallest, table.largest)
+          ? withOutputs(v, level, [table], 'garbage')
+          : { level, outputLevel: level, inputs: [table], outputs: [], bottommost: true, reason: 'garbage' as const }
+    const facts = [...plan.inputs, ...plan.outputs].map(factsOf)
+    if (facts.some((f) => f === undefined)) continue
+    const share = garbageShare(facts as GarbageFacts[], nowMs)
+    if (share >= C.garbageCompactionRatio) return { ...plan, score: share }
   }
-  return { ...withOutputs(v, level, [table], 'garbage'), score: share }
+  return undefined
 }
 
 /**
@@ -122,11 +140,11 @@ export function nextGarbageDueMs(
   let due: number | undefined
   for (const table of v.tables()) {
     const f = factsOf(table)
-    if (f === undefined || v.levels[0]!.includes(table)) continue
+    if (f === undefined) continue
     let at: number | undefined
-    if (garbageShare(f, nowMs) >= C.garbageCompactionRatio) {
+    if (garbageShare([f], nowMs) >= C.garbageCompactionRatio) {
       if (table.maxSeq > smallestSnapshot) at = nowMs + C.garbageSnapshotRecheckMs
-    } else if (f.ttlEntries > 0 && f.maxExpiresAtMs > nowMs && garbageShare(f, f.maxExpiresAtMs) >= C.garbageCompactionRatio) {
+    } else if (f.ttlEntries > 0 && f.maxExpiresAtMs > nowMs && garbageShare([f], f.maxExpiresAtMs) >= C.garbageCompactionRatio) {
       at = f.maxExpiresAtMs
     }
     if (at !== undefined && (due === undefined || at < due)) due = at

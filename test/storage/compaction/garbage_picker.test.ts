@@ -19,10 +19,11 @@ const facts = (f: Partial<GarbageFacts>): GarbageFacts => ({ entries: 100, tombs
 const now = 1_000_000
 
 t.test('garbage share: tombstones, and TTL entries only once the latest has passed', async (t) => {
-  t.equal(garbageShare(facts({ tombstones: 30 }), now), 0.3)
-  t.equal(garbageShare(facts({ tombstones: 10, ttlEntries: 60, maxExpiresAtMs: now }), now), 0.7, 'the latest TTL passed at now')
-  t.equal(garbageShare(facts({ tombstones: 10, ttlEntries: 60, maxExpiresAtMs: now + 1 }), now), 0.1, 'not yet: none counted')
-  t.equal(garbageShare(facts({ entries: 0 }), now), 0)
+  t.equal(garbageShare([facts({ tombstones: 30 })], now), 0.3)
+  t.equal(garbageShare([facts({ tombstones: 10, ttlEntries: 60, maxExpiresAtMs: now })], now), 0.7, 'the latest TTL passed at now')
+  t.equal(garbageShare([facts({ tombstones: 10, ttlEntries: 60, maxExpiresAtMs: now + 1 })], now), 0.1, 'not yet: none counted')
+  t.equal(garbageShare([facts({ entries: 0 })], now), 0)
+  t.equal(garbageShare([facts({ tombstones: 90 }), facts({ entries: 900, tombstones: 10 })], now), 0.1, 'over several tables: by entries')
 })
 
 t.test('the table with the most garbage: alone in its level at the bottom, else with the next level', async (t) => {
@@ -30,15 +31,22 @@ t.test('the table with the most garbage: alone in its level at the bottom, else 
   const b = table(2, 'g', 'm')
   const deep = table(3, 'h', 'k')
   const v = version({ 1: [a, b], 3: [deep] })
+  const c = table(7, 'g', 'j')
+  const v2 = version({ 1: [a, b], 2: [c], 3: [deep] })
   const of = new Map<number, GarbageFacts>([
     [1, facts({ tombstones: 60 })],
     [2, facts({ tombstones: 80 })],
     [3, facts({})],
+    [7, facts({ tombstones: 30 })],
   ])
-  const plan = pickGarbageCompaction(v, (x) => of.get(x.fileNumber), now, 100)
-  t.match(plan, { level: 1, outputLevel: 2, reason: 'garbage', score: 0.8 }, 'b has the most; level 3 overlaps it')
+  const plan = pickGarbageCompaction(v2, (x) => of.get(x.fileNumber), now, 100)
+  t.match(plan, { level: 1, outputLevel: 2, reason: 'garbage', score: 0.55 }, 'b has the most; level 3 overlaps it; with c, 110 of 200')
   t.same(plan!.inputs.map((x) => x.fileNumber), [2])
+  t.same(plan!.outputs.map((x) => x.fileNumber), [7])
   t.equal(plan!.bottommost, false)
+  of.set(7, facts({ entries: 500, tombstones: 30 }))
+  t.match(pickGarbageCompaction(v2, (x) => of.get(x.fileNumber), now, 100), { inputs: [a], outputLevel: 1 }, 'b over a large c is not worth it: a is next')
+  of.set(7, facts({ tombstones: 30 }))
   of.set(2, facts({ tombstones: 10 }))
   const alone = pickGarbageCompaction(v, (x) => of.get(x.fileNumber), now, 100)
   t.match(alone, { level: 1, outputLevel: 1, bottommost: true, reason: 'garbage' }, 'a: nothing below it, rewritten in its own level')
@@ -49,19 +57,19 @@ t.test('the table with the most garbage: alone in its level at the bottom, else 
   t.equal(pickGarbageCompaction(v, () => undefined, now, 100), undefined, 'unreadable tables are passed over')
 })
 
-t.test('level 0 is left to its trigger; a snapshot older than a table holds it back', async (t) => {
+t.test('level 0 takes all of level 0; a snapshot older than a table holds it back', async (t) => {
+  const l0new = table(6, 'm', 'p', 60)
   const l0 = table(5, 'a', 'z', 50)
-  const l1 = table(4, 'c', 'd', 50)
-  const v = version({ 0: [l0], 1: [l1] })
-  const all = facts({ ttlEntries: 90, maxExpiresAtMs: now - 1 })
-  t.equal(pickGarbageCompaction(version({ 0: [l0] }), () => all, now, 50), undefined, 'a level-0 table is not taken')
-  t.equal(nextGarbageDueMs(version({ 0: [l0] }), () => all, now, 49), undefined)
-  const plan = pickGarbageCompaction(v, () => all, now, 50)
-  t.match(plan, { level: 1, outputLevel: 1, reason: 'garbage', bottommost: true })
-  t.same(plan!.inputs.map((x) => x.fileNumber), [4])
-  t.equal(pickGarbageCompaction(v, () => all, now, 49), undefined, 'a snapshot at 49 may need entries up to 50')
-  t.equal(nextGarbageDueMs(v, () => all, now, 49), now + 10_000, 'looked at again later')
-  t.equal(nextGarbageDueMs(v, () => all, now, 50), undefined, 'nothing to wait for: it is taken now')
+  const l1 = table(4, 'c', 'd', 40)
+  const v = version({ 0: [l0new, l0], 1: [l1] })
+  const of = (x: TableMeta): GarbageFacts => (x.fileNumber === 5 ? facts({ ttlEntries: 90, maxExpiresAtMs: now - 1 }) : facts({ entries: 20 }))
+  const plan = pickGarbageCompaction(v, of, now, 50)
+  t.match(plan, { level: 0, outputLevel: 1, reason: 'garbage', bottommost: true })
+  t.same(plan!.inputs.map((x) => x.fileNumber), [6, 5], 'every level-0 table (they overlap)')
+  t.same(plan!.outputs.map((x) => x.fileNumber), [4])
+  t.equal(pickGarbageCompaction(v, of, now, 49), undefined, 'a snapshot at 49 may need entries up to 50')
+  t.equal(nextGarbageDueMs(v, of, now, 49), now + 10_000, 'looked at again later')
+  t.equal(nextGarbageDueMs(v, of, now, 50), undefined, 'nothing to wait for: it is taken now')
 })
 
 t.test('when to look again: the earliest time a table qualifies by its TTLs', async (t) => {
