@@ -54,7 +54,8 @@ interface Slot {
   backoffMs: number
   attempts: number
   timer: TimerHandle | undefined
-  waiters: (() => void)[]
+  /** waitUp callers: resolved when the node is up (or the runtime closed), rejected when it failed for good. */
+  waiters: { resolve: () => void; reject: (err: KvError) => void }[]
   exited: Promise<void>
 }
 
@@ -172,7 +173,7 @@ export class Supervisor {
     s.attempts = 0
     const waiters = s.waiters
     s.waiters = []
-    for (const w of waiters) w()
+    for (const w of waiters) w.resolve()
   }
 
   private post(s: Slot, m: ToNode): void {
@@ -205,6 +206,9 @@ export class Supervisor {
     s.backoffMs = Math.min(max, s.backoffMs * 2)
     if (++s.attempts > restartAttemptsMax) {
       s.state = 'failed'
+      const waiters = s.waiters
+      s.waiters = []
+      for (const w of waiters) w.reject(this.failedError(s))
       return
     }
     s.timer = this.opts.clock.setTimeout(() => {
@@ -213,11 +217,19 @@ export class Supervisor {
     }, delay)
   }
 
-  /** Resolves when node `id` is up (now or after its restart). */
+  /**
+   * Resolves when node `id` is up (now or after its restart), or when the runtime has closed;
+   * rejects (KV_UNAVAILABLE) if the supervisor gave up restarting it.
+   */
   waitUp(id: number): Promise<void> {
     const s = this.slot(id)
     if (s.state === 'up') return Promise.resolve()
-    return new Promise((resolve) => s.waiters.push(resolve))
+    if (s.state === 'failed') return Promise.reject(this.failedError(s))
+    return new Promise((resolve, reject) => s.waiters.push({ resolve, reject }))
+  }
+
+  private failedError(s: Slot): KvError {
+    return new KvError('KV_UNAVAILABLE', `node ${s.id} exited ${restartAttemptsMax + 1} times in a row without staying up; it is no longer restarted`, { node: s.id })
   }
 
   state(id: number): SlotState {
@@ -277,7 +289,7 @@ export class Supervisor {
       s.timer?.cancel()
       const waiters = s.waiters
       s.waiters = []
-      for (const w of waiters) w()
+      for (const w of waiters) w.resolve()
     }
     return ep.close(new KvError('KV_CLOSED', 'the runtime is closed'))
   }

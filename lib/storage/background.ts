@@ -50,7 +50,8 @@ export class Background {
   }
 
   scheduleFlush(): void {
-    if (this.flushing !== undefined || this.engine.imms.length === 0) return
+    // After a failure the engine refuses writes; retrying the same job would only repeat it.
+    if (this.flushing !== undefined || this.engine.imms.length === 0 || this.failure !== undefined) return
     this.flushing = this.flushOldest()
       .catch((err) => this.failed(err))
       .finally(() => {
@@ -88,12 +89,11 @@ export class Background {
   }
 
   scheduleCompaction(): void {
-    if (this.compacting !== undefined || this.manual || this.closing) return
+    if (this.compacting !== undefined || this.manual || this.closing || this.failure !== undefined) return
     const v = this.engine.versions.current
     const now = this.options.clock.nowMs()
     const plan = pickCompaction(v, this.cursor, new Set()) ?? pickGarbageCompaction(v, this.factsOf, now, this.engine.smallestSnapshot())
     if (plan === undefined) return this.armGarbageTimer(nextGarbageDueMs(v, this.factsOf, now, this.engine.smallestSnapshot()), now)
-    if (plan.reason === 'garbage') this.stats.garbageCompactions++
     this.compacting = this.compact(plan)
       .catch((err) => this.failed(err))
       .finally(() => {
@@ -157,6 +157,7 @@ export class Background {
     const last = plan.inputs.reduce<Buffer | undefined>((m, t) => (m === undefined || Buffer.compare(t.largest, m) > 0 ? t.largest : m), undefined)
     this.cursor[plan.level] = last
     this.stats.compactions++
+    if (plan.reason === 'garbage') this.stats.garbageCompactions++
     this.stats.compactionBytesRead += result.bytesRead
     this.stats.compactionBytesWritten += result.bytesWritten
     // Reserved numbers that no output used name no file; nothing to clean.
@@ -208,9 +209,15 @@ export class Background {
     }
   }
 
-  async close(): Promise<void> {
+  /** No job starts from now on (the engine is closing); running ones finish (close waits for them). */
+  beginClose(): void {
     this.closing = true
     this.garbageTimer?.cancel()
+    this.garbageTimer = undefined
+  }
+
+  async close(): Promise<void> {
+    this.beginClose()
     while (this.flushing !== undefined || this.compacting !== undefined) {
       await Promise.all([this.flushing, this.compacting])
     }

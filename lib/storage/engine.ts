@@ -440,6 +440,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.background.beginClose()
     this.releaseWriters()
     try {
       await this.log.close().catch(() => undefined)

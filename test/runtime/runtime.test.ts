@@ -274,3 +274,14 @@ t.test("threadTimes: a thread's CPU time and run-queue wait, in node stats too",
   const node = (await rt.control(1).stats()).threadTimes
   t.ok(node !== null && node.cpuMs > 0 && node.runQueueWaitMs >= 0, "a node reports its own thread's times")
 })
+
+t.test('a node whose restarts keep failing: the supervisor gives up, and waitUp says so', async (t) => {
+  const rt = await Runtime.start({ nodes: 2, setupModule, setupData: { failRestartsOf: 2 }, restartBackoffMsMin: 1, restartBackoffMsMax: 1 })
+  t.teardown(() => rt.close())
+  await rt.kill(2)
+  const err = await rt.waitUp(2).then(() => undefined, (e: { code?: string; message?: string }) => e)
+  t.equal(err?.code, 'KV_UNAVAILABLE', `waitUp rejects: ${err?.message}`)
+  t.equal(rt.isRunning(2), false)
+  t.equal((await rt.waitUp(2).catch((e: { code?: string }) => e))?.code, 'KV_UNAVAILABLE', 'and at once for a later call')
+  t.equal(await rt.control(1).ping(), 'pong', 'the other node runs on')
+})

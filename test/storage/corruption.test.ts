@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Engine } from '../../lib/storage'
 import { checkDirectory } from '../../lib/storage/checker'
+import { ManualClock } from '../../lib/util/clock'
 import { rejection, tempDir } from '../support/tmp'
 
 function files(dir: string, ext: string): string[] {
@@ -91,5 +92,26 @@ t.test('a flipped bit in an SSTable data block: KV_CORRUPTION on read, never a w
     }
   }
   t.ok(corrupt > 0 && corrupt < 2000, `reads of the damaged block fail (${corrupt}), the rest succeed`)
+  await back.close()
+})
+
+t.test('a compaction that fails on a damaged table fails the engine once; no job starts again', async (t) => {
+  const dir = tempDir(t)
+  const clock = new ManualClock()
+  const e = await Engine.open(dir, { compactionInline: true, clock })
+  for (let i = 0; i < 2000; i++) await e.put(`key${String(i).padStart(5, '0')}`, `value${i}`.repeat(4), { ttlMs: 1000 })
+  await e.compactAll()
+  await e.close()
+  flipBit(files(dir, '.sst')[0]!, 100)
+  const back = await Engine.open(dir, { compactionInline: true, clock })
+  clock.advance(1000) // every TTL passed: a garbage compaction of the damaged table starts
+  let turns = 0
+  while (back.stats().backgroundBusy && turns < 10_000) {
+    await new Promise((resolve) => setImmediate(resolve))
+    turns++
+  }
+  t.equal(back.stats().backgroundBusy, false, `background work stopped after the failure (${turns} turns)`)
+  t.equal((await rejection(back.put('k', 'v')))?.code, 'KV_CORRUPTION', 'the engine refuses writes')
+  t.equal(back.stats().compactions, 0)
   await back.close()
 })
