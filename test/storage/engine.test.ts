@@ -237,16 +237,22 @@ t.test('garbage compaction: a cold table loses its expired entries with no write
   await e.compactAll()
   const before = e.stats()
   t.equal(before.levels[1]!.files, 1)
-  clock.advance(1800)
+  // Sorted, the 1800 TTLs are 180 each of 1000, 1100, ..., 1900 ms: their fifth eighth (rank
+  // 1125) is 1600 ms, when at least 1125 of the 2000 entries are known to have expired.
+  clock.advance(1599)
   await idle()
-  t.equal(e.stats().garbageCompactions, 0, 'not while some TTLs in the table are still ahead')
-  clock.advance(100) // the latest TTL passes: the timer set for it wakes the picker
+  t.equal(e.stats().garbageCompactions, 0, 'not before half the table is known to have expired')
+  clock.advance(1) // the timer set for that eighth wakes the picker
+  await idle()
+  const half = e.stats()
+  t.equal(half.garbageCompactions, 1, 'one garbage compaction at 1600 ms')
+  t.ok(half.tableBytes < before.tableBytes / 2, `table bytes ${before.tableBytes} -> ${half.tableBytes} (the 1260 expired by 1600 ms dropped)`)
+  t.equal(half.levels[1]!.files, 1, 'rewritten in its own level')
+  clock.advance(300) // the rest: 540 TTLs of 740 entries
   await idle()
   const after = e.stats()
-  t.equal(after.garbageCompactions, 1, 'one garbage compaction')
-  t.ok(after.tableBytes < before.tableBytes / 5, `table bytes ${before.tableBytes} -> ${after.tableBytes}`)
-  t.equal(after.levels[1]!.files, 1, 'rewritten in its own level')
-  t.equal(e.getSync(key(0)), undefined)
+  t.equal(after.garbageCompactions, 2)
+  t.ok(after.tableBytes < before.tableBytes / 5, `table bytes ${half.tableBytes} -> ${after.tableBytes}`)
   t.same(e.getSync(key(1999)), value, 'live keys stay')
 
   // A snapshot older than the table holds it back; released, the picker takes it 10 s later.
@@ -255,11 +261,11 @@ t.test('garbage compaction: a cold table loses its expired entries with no write
   await e.compactAll()
   clock.advance(200)
   await idle()
-  t.equal(e.stats().garbageCompactions, 1, 'held back while an older snapshot is open')
+  t.equal(e.stats().garbageCompactions, 2, 'held back while an older snapshot is open')
   snap.release()
   clock.advance(10_000)
   await idle()
-  t.equal(e.stats().garbageCompactions, 2, 'taken once the snapshot is released')
+  t.equal(e.stats().garbageCompactions, 3, 'taken once the snapshot is released')
   t.equal(e.getSync(key(3000)), undefined)
   // Level 0, below its trigger: the last flushes before writes stop are not left behind.
   for (let i = 4000; i < 4500; i++) await e.put(key(i), value, { ttlMs: 100 })
@@ -268,19 +274,19 @@ t.test('garbage compaction: a cold table loses its expired entries with no write
   t.equal(e.stats().levels[0]!.files, 1, 'a level-0 table whose TTLs are ahead')
   clock.advance(100)
   await idle()
-  t.equal(e.stats().garbageCompactions, 3)
+  t.equal(e.stats().garbageCompactions, 4)
   t.equal(e.stats().levels[0]!.files, 0, 'compacted into level 1 once they pass')
   // Tombstones: a flush of deletes over a range of level 1 with more live entries waits (it
   // would rewrite more than it drops); once they are half of what it reads, it goes down.
   for (let i = 1800; i < 1950; i++) await e.del(key(i))
   await e.flush()
   await idle()
-  t.equal(e.stats().garbageCompactions, 3, '150 tombstones in the 350 entries it would read: not yet')
+  t.equal(e.stats().garbageCompactions, 4, '150 tombstones in the 350 entries it would read: not yet')
   t.equal(e.getSync(key(1850)), undefined)
   for (let i = 1950; i < 2000; i++) await e.del(key(i))
   await e.flush()
   await idle()
-  t.equal(e.stats().garbageCompactions, 4, '200 tombstones in 400 entries')
+  t.equal(e.stats().garbageCompactions, 5, '200 tombstones in 400 entries')
   t.equal(e.stats().levels[0]!.files, 0)
   let n = 0
   const it = e.iterator()

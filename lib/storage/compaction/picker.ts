@@ -8,7 +8,7 @@ import type { TableMeta } from '../version/version_edit'
 import type { TableProperties } from '../sstable/table_properties'
 
 /** What garbage compaction reads of a table (its properties, FORMAT.md §3.4). */
-export type GarbageFacts = Pick<TableProperties, 'entries' | 'tombstones' | 'ttlEntries' | 'maxExpiresAtMs'>
+export type GarbageFacts = Pick<TableProperties, 'entries' | 'tombstones' | 'ttlEntries' | 'ttlExpiryEighths'>
 
 export interface CompactionPlan {
   /** The level whose tables are compacted into `outputLevel`. */
@@ -67,11 +67,15 @@ function planLevelN(v: Version, level: number, after: Buffer | undefined): Omit<
 }
 
 /**
- * A table's garbage entries at `nowMs`: its tombstones, plus its TTL entries once the latest of
- * them has passed (none before: DESIGN.md, "Garbage compaction").
+ * A table's garbage entries at `nowMs`: its tombstones, plus the TTL entries known to have
+ * expired: ceil(j × n / 8) once its j-th eighth has passed (a lower bound, DESIGN.md,
+ * "Garbage compaction").
  */
 export function garbageEntries(p: GarbageFacts, nowMs: number): number {
-  return p.tombstones + (p.ttlEntries > 0 && p.maxExpiresAtMs <= nowMs ? p.ttlEntries : 0)
+  const e = p.ttlExpiryEighths
+  let j = e.length
+  while (j > 0 && e[j - 1]! > nowMs) j--
+  return p.tombstones + Math.ceil((j * p.ttlEntries) / 8)
 }
 
 /** Garbage entries over entries, of one table or the inputs of a plan (0 when empty). */
@@ -127,7 +131,7 @@ export function pickGarbageCompaction(
 
 /**
  * When pickGarbageCompaction should look again, with nothing written meanwhile: the earliest
- * time a table will have enough garbage once its TTLs have all passed, or, for a table that has
+ * eighth of a table's TTLs at which it will have enough garbage, or, for a table that has
  * enough now but was passed over for a snapshot, garbageSnapshotRecheckMs from now. Undefined
  * if no table will qualify.
  */
@@ -144,8 +148,8 @@ export function nextGarbageDueMs(
     let at: number | undefined
     if (garbageShare([f], nowMs) >= C.garbageCompactionRatio) {
       if (table.maxSeq > smallestSnapshot) at = nowMs + C.garbageSnapshotRecheckMs
-    } else if (f.ttlEntries > 0 && f.maxExpiresAtMs > nowMs && garbageShare([f], f.maxExpiresAtMs) >= C.garbageCompactionRatio) {
-      at = f.maxExpiresAtMs
+    } else {
+      at = f.ttlExpiryEighths.find((e) => e > nowMs && garbageShare([f], e) >= C.garbageCompactionRatio)
     }
     if (at !== undefined && (due === undefined || at < due)) due = at
   }

@@ -41,8 +41,10 @@ export class TableBuilder {
   private finished = false
   private readonly props: TableProperties = {
     entries: 0, keys: 0, tombstones: 0, rawKeyBytes: 0, rawValueBytes: 0,
-    minSeq: 0, maxSeq: 0, smallest: Buffer.alloc(0), largest: Buffer.alloc(0), minExpiresAtMs: 0, maxExpiresAtMs: 0, ttlEntries: 0,
+    minSeq: 0, maxSeq: 0, smallest: Buffer.alloc(0), largest: Buffer.alloc(0), minExpiresAtMs: 0, ttlEntries: 0, ttlExpiryEighths: [],
   }
+  /** Every PutTtl entry's expiresAtMs, for ttlExpiryEighths at finish. */
+  private readonly expiries: number[] = []
 
   constructor(readonly options: TableBuilderOptions, private readonly sink: (chunk: Uint8Array) => void) {
     assertInteger(options.blockBytes, 1, 64 * 1024 * 1024, 'blockBytes')
@@ -85,7 +87,7 @@ export class TableBuilder {
     if (kind === Kind.PutTtl) {
       assertInteger(expiresAtMs, 0, Number.MAX_SAFE_INTEGER, 'expiresAtMs')
       if (p.minExpiresAtMs === 0 || exp < p.minExpiresAtMs) p.minExpiresAtMs = exp
-      if (exp > p.maxExpiresAtMs) p.maxExpiresAtMs = exp
+      this.expiries.push(exp)
       p.ttlEntries++
     }
     this.data.add(key, kind, this.options.zeroSeqs ? 0 : seq, exp, value)
@@ -103,6 +105,7 @@ export class TableBuilder {
     assert(!this.finished, 'TableBuilder.finish twice')
     if (this.data.entries > 0) this.flushDataBlock()
     this.finished = true
+    this.props.ttlExpiryEighths = expiryEighths(this.expiries)
     const filter = this.writeBlock(this.bloom.finish())
     const properties = this.writeBlock(encodeProperties(this.props))
     const index = this.writeBlock(this.index.finish())
@@ -128,4 +131,12 @@ export class TableBuilder {
     this.offset += chunk.length
     this.sink(chunk)
   }
+}
+
+/** e[ceil(j × n / 8)] for j = 1..8 of the sorted times (FORMAT.md §3.4); [] for none. */
+export function expiryEighths(times: number[]): number[] {
+  if (times.length === 0) return []
+  times.sort((a, b) => a - b)
+  const n = times.length
+  return Array.from({ length: 8 }, (_, i) => times[Math.ceil(((i + 1) * n) / 8) - 1]!)
 }

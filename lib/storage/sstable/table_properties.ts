@@ -22,22 +22,32 @@ export interface TableProperties {
   largest: Buffer
   /** Earliest expiresAtMs of a PutTtl entry; 0 if none. */
   minExpiresAtMs: number
-  /** Latest expiresAtMs of a PutTtl entry; 0 if none (or written before this property). */
-  maxExpiresAtMs: number
   /** PutTtl entries (0 in tables written before this property). */
   ttlEntries: number
+  /**
+   * With the PutTtl entries' expiresAtMs sorted as e[1..n]: e[ceil(j × n / 8)] for j = 1..8
+   * (FORMAT.md §3.4); empty when there are none (or in tables written before this property).
+   */
+  ttlExpiryEighths: readonly number[]
 }
 
-const numberFields = ['entries', 'keys', 'tombstones', 'rawKeyBytes', 'rawValueBytes', 'minSeq', 'maxSeq', 'minExpiresAtMs', 'maxExpiresAtMs', 'ttlEntries'] as const
-/** Added after the format's first tables: read as 0 where absent (FORMAT.md §3.4). */
-const optionalFields: readonly string[] = ['maxExpiresAtMs', 'ttlEntries']
+const numberFields = ['entries', 'keys', 'tombstones', 'rawKeyBytes', 'rawValueBytes', 'minSeq', 'maxSeq', 'minExpiresAtMs', 'ttlEntries'] as const
 const bytesFields = ['smallest', 'largest'] as const
-const allFields: string[] = [...numberFields, ...bytesFields].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+const varintListFields = ['ttlExpiryEighths'] as const
+/** Added after the format's first tables: 0 or empty where absent (FORMAT.md §3.4). */
+const optionalFields: readonly string[] = ['ttlEntries', 'ttlExpiryEighths']
+const allFields: string[] = [...numberFields, ...bytesFields, ...varintListFields].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+const isBytes = (name: string): boolean => (bytesFields as readonly string[]).includes(name)
+const isVarintList = (name: string): boolean => (varintListFields as readonly string[]).includes(name)
 
 export function encodeProperties(p: TableProperties): Buffer {
   const b = new BlockBuilder(1)
   for (const name of allFields) {
-    const value = (bytesFields as readonly string[]).includes(name) ? p[name as (typeof bytesFields)[number]] : varintBytes(p[name as (typeof numberFields)[number]])
+    const value = isBytes(name)
+      ? p[name as (typeof bytesFields)[number]]
+      : isVarintList(name)
+        ? Buffer.concat(p[name as (typeof varintListFields)[number]].map(varintBytes))
+        : varintBytes(p[name as (typeof numberFields)[number]])
     b.add(Buffer.from(name, 'latin1'), Kind.Put, 0, 0, value)
   }
   return Buffer.from(b.finish())
@@ -53,16 +63,25 @@ export function decodeProperties(buf: Buffer, start: number, size: number, file:
   for (const name of allFields) {
     const v = seen.get(name)
     if (v === undefined && optionalFields.includes(name)) {
-      out[name] = 0
+      out[name] = isVarintList(name) ? [] : 0
       continue
     }
     if (v === undefined) throw corruption(`${file}: properties block lacks "${name}"`, { file, offset: fileOffset })
-    if ((bytesFields as readonly string[]).includes(name)) out[name] = v
-    else {
+    if (isBytes(name)) out[name] = v
+    else if (isVarintList(name)) {
+      const list: number[] = []
+      for (let at = 0; at < v.length; at = varintEnd.offset) list.push(readVarint(v, at))
+      out[name] = list
+    } else {
       const n = readVarint(v, 0)
       if (varintEnd.offset !== v.length) throw corruption(`${file}: property "${name}" is not one varint`, { file, offset: fileOffset })
       out[name] = n
     }
   }
-  return out as unknown as TableProperties
+  const p = out as unknown as TableProperties
+  const e = p.ttlExpiryEighths
+  if (!(e.length === 0 || (e.length === 8 && p.ttlEntries > 0)) || e.some((x, i) => i > 0 && x < e[i - 1]!)) {
+    throw corruption(`${file}: property "ttlExpiryEighths" is not 8 ascending times of a table with TTLs, or empty`, { file, offset: fileOffset })
+  }
+  return p
 }

@@ -15,13 +15,19 @@ function version(levels: Record<number, TableMeta[]>): Version {
   return new Version(Array.from({ length: levelsMax }, (_, l) => levels[l] ?? []))
 }
 
-const facts = (f: Partial<GarbageFacts>): GarbageFacts => ({ entries: 100, tombstones: 0, ttlEntries: 0, maxExpiresAtMs: 0, ...f })
+const facts = (f: Partial<GarbageFacts>): GarbageFacts => ({ entries: 100, tombstones: 0, ttlEntries: 0, ttlExpiryEighths: [], ...f })
+/** TTL facts whose eighths are all `at` (every TTL the same time). */
+const ttls = (n: number, at: number, tombstones = 0): GarbageFacts => facts({ tombstones, ttlEntries: n, ttlExpiryEighths: Array(8).fill(at) })
 const now = 1_000_000
 
-t.test('garbage share: tombstones, and TTL entries only once the latest has passed', async (t) => {
+t.test('garbage share: tombstones, and the TTL entries known to have expired, by eighths', async (t) => {
   t.equal(garbageShare([facts({ tombstones: 30 })], now), 0.3)
-  t.equal(garbageShare([facts({ tombstones: 10, ttlEntries: 60, maxExpiresAtMs: now })], now), 0.7, 'the latest TTL passed at now')
-  t.equal(garbageShare([facts({ tombstones: 10, ttlEntries: 60, maxExpiresAtMs: now + 1 })], now), 0.1, 'not yet: none counted')
+  t.equal(garbageShare([ttls(60, now, 10)], now), 0.7, 'every TTL passed at now')
+  t.equal(garbageShare([ttls(60, now + 1, 10)], now), 0.1, 'none yet')
+  // 60 TTLs, eighths at now-3, now-2, now-1, then later: 3/8 of 60 is 22.5, so at least 23 expired.
+  const some = facts({ ttlEntries: 60, ttlExpiryEighths: [now - 3, now - 2, now - 1, now + 1, now + 2, now + 3, now + 4, now + 1e9] })
+  t.equal(garbageShare([some], now), 0.23, 'three eighths passed')
+  t.equal(garbageShare([some], now + 4), 0.53, 'seven: a far later TTL holds back only its own eighth')
   t.equal(garbageShare([facts({ entries: 0 })], now), 0)
   t.equal(garbageShare([facts({ tombstones: 90 }), facts({ entries: 900, tombstones: 10 })], now), 0.1, 'over several tables: by entries')
 })
@@ -62,7 +68,7 @@ t.test('level 0 takes all of level 0; a snapshot older than a table holds it bac
   const l0 = table(5, 'a', 'z', 50)
   const l1 = table(4, 'c', 'd', 40)
   const v = version({ 0: [l0new, l0], 1: [l1] })
-  const of = (x: TableMeta): GarbageFacts => (x.fileNumber === 5 ? facts({ ttlEntries: 90, maxExpiresAtMs: now - 1 }) : facts({ entries: 20 }))
+  const of = (x: TableMeta): GarbageFacts => (x.fileNumber === 5 ? ttls(90, now - 1) : facts({ entries: 20 }))
   const plan = pickGarbageCompaction(v, of, now, 50)
   t.match(plan, { level: 0, outputLevel: 1, reason: 'garbage', bottommost: true })
   t.same(plan!.inputs.map((x) => x.fileNumber), [6, 5], 'every level-0 table (they overlap)')
@@ -75,11 +81,11 @@ t.test('level 0 takes all of level 0; a snapshot older than a table holds it bac
 t.test('when to look again: the earliest time a table qualifies by its TTLs', async (t) => {
   const v = version({ 1: [table(1, 'a', 'b'), table(2, 'c', 'd'), table(3, 'e', 'f')] })
   const of = new Map<number, GarbageFacts>([
-    [1, facts({ ttlEntries: 40, maxExpiresAtMs: now + 500 })], // never enough
-    [2, facts({ ttlEntries: 60, maxExpiresAtMs: now + 9000 })],
-    [3, facts({ tombstones: 20, ttlEntries: 30, maxExpiresAtMs: now + 7000 })],
+    [1, ttls(40, now + 500)], // never enough
+    [2, ttls(60, now + 9000)],
+    [3, facts({ tombstones: 20, ttlEntries: 40, ttlExpiryEighths: [1, 2, 3, 4, 5, 6, 7, 8].map((j) => now + j * 1000) })],
   ])
-  t.equal(nextGarbageDueMs(v, (x) => of.get(x.fileNumber), now, 100), now + 7000)
+  t.equal(nextGarbageDueMs(v, (x) => of.get(x.fileNumber), now, 100), now + 6000, 'table 3 at its 6th eighth: 20 + 30 of 100')
   of.delete(3)
   of.delete(2)
   t.equal(nextGarbageDueMs(v, (x) => of.get(x.fileNumber), now, 100), undefined)

@@ -70,18 +70,20 @@ for (const reader of readers) {
   })
 }
 
-t.test('a table written before maxExpiresAtMs and ttlEntries existed reads them as 0', async (t) => {
+t.test('a table written before ttlEntries and ttlExpiryEighths existed reads them as 0 and empty', async (t) => {
   // The golden bytes of this suite before those two properties were added (FORMAT.md §3.4).
   const old = path.join(repoRoot(), 'test', 'golden', 'sstable_small_before_ttl_counts.sst.hex')
   const file = path.join(tmpDir(t), 'old.sst')
   fs.writeFileSync(file, fromHex(fs.readFileSync(old, 'utf8')))
   const r = openWith(file, readers[0]!)
   t.teardown(() => r.close())
-  t.match(r.properties, { entries: 7, tombstones: 2, minExpiresAtMs: 1_700_000_000_000, maxExpiresAtMs: 0, ttlEntries: 0 })
+  t.match(r.properties, { entries: 7, tombstones: 2, minExpiresAtMs: 1_700_000_000_000, ttlEntries: 0 })
+  t.same(r.properties.ttlExpiryEighths, [])
   const now = buildBytes(fixedEntries(), { blockBytes: 48, bloomBitsPerKey: 10, zeroSeqs: false })
   const file2 = path.join(tmpDir(t), 'new.sst')
   fs.writeFileSync(file2, now)
   const r2 = openWith(file2, readers[0]!)
   t.teardown(() => r2.close())
-  t.match(r2.properties, { minExpiresAtMs: 1_700_000_000_000, maxExpiresAtMs: 1_700_000_000_000, ttlEntries: 1 })
+  t.match(r2.properties, { minExpiresAtMs: 1_700_000_000_000, ttlEntries: 1 })
+  t.same(r2.properties.ttlExpiryEighths, Array(8).fill(1_700_000_000_000))
 })

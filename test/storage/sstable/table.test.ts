@@ -8,7 +8,9 @@ import { AssertionError } from '../../../lib/assert'
 import { TableBuilder } from '../../../lib/storage/sstable/table_builder'
 import { Kind } from '../../../lib/storage/types'
 import { dumpSstable } from '../../../lib/storage/sstable/dump'
+import { decodeProperties, encodeProperties, type TableProperties } from '../../../lib/storage/sstable/table_properties'
 import { catchErr, type ModelEntry, openWith, readers, tmpDir, writeTable } from './helpers'
+import { thrown } from '../../support/tmp'
 
 const e = (key: string, seq: number, kind: Kind, value = '', expiresAtMs = 0): ModelEntry => ({
   key: Buffer.from(key), seq, kind, expiresAtMs, value: Buffer.from(value),
@@ -70,6 +72,10 @@ for (const reader of readers) {
     t.equal(p.largest.toString(), 'key0299')
     t.equal(p.minExpiresAtMs, 1_700_000_000_000)
     t.equal(p.rawKeyBytes, entries.length * 7)
+    const times = entries.filter((x) => x.kind === Kind.PutTtl).map((x) => x.expiresAtMs).sort((a, b) => a - b)
+    t.equal(p.ttlEntries, times.length)
+    t.ok(times.length > 8, `${times.length} TTL entries`)
+    t.same(p.ttlExpiryEighths, [1, 2, 3, 4, 5, 6, 7, 8].map((j) => times[Math.ceil((j * times.length) / 8) - 1]), 'eighths of the sorted TTLs')
   })
 
   t.test(`${reader}: all versions of a key stay in one block`, async (t) => {
@@ -191,4 +197,21 @@ t.test('TableBuilder asserts FORMAT.md §1 order', async (t) => {
   b.add(Buffer.from('b'), 4, Kind.Del, 0, Buffer.alloc(0))
   b.finish()
   t.type(catchErr(() => b.finish()), AssertionError)
+})
+
+t.test('properties: ttlExpiryEighths must be 8 ascending times of a table with TTLs, or empty', async (t) => {
+  const base = {
+    entries: 1, keys: 1, tombstones: 0, rawKeyBytes: 1, rawValueBytes: 1, minSeq: 1, maxSeq: 1,
+    smallest: Buffer.from('a'), largest: Buffer.from('a'), minExpiresAtMs: 5, ttlEntries: 1,
+  }
+  const decode = (p: TableProperties): TableProperties => {
+    const b = encodeProperties(p)
+    return decodeProperties(b, 0, b.length, 'x.sst', 0)
+  }
+  t.same(decode({ ...base, ttlExpiryEighths: [5, 5, 5, 5, 5, 5, 5, 5] }).ttlExpiryEighths, [5, 5, 5, 5, 5, 5, 5, 5])
+  t.same(decode({ ...base, ttlEntries: 0, ttlExpiryEighths: [] }).ttlExpiryEighths, [])
+  for (const bad of [[5, 5, 5], [5, 6, 7, 8, 9, 10, 11, 4]]) {
+    t.equal(thrown(() => decode({ ...base, ttlExpiryEighths: bad }))?.code, 'KV_CORRUPTION', `refused: ${bad.join(',')}`)
+  }
+  t.equal(thrown(() => decode({ ...base, ttlEntries: 0, ttlExpiryEighths: [1, 1, 1, 1, 1, 1, 1, 1] }))?.code, 'KV_CORRUPTION', 'eighths without TTL entries')
 })
