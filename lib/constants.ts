@@ -66,7 +66,7 @@ export const level1BytesMax = 256 * MiB
 export const levelSizeMultiplier = 10
 /** A table whose tombstones and expired TTL entries are at least this share of its entries is compacted when no level needs it by size (garbage compaction). */
 export const garbageCompactionRatio = 0.5
-/** The longest the engine waits before it looks for garbage to compact again, when no write wakes it. */
+/** While some table holds tombstones or TTLs, the longest the engine waits before it looks for garbage to compact again (no write waking it). */
 export const garbageCheckMsMax = 60 * 60 * 1000
 /** How soon the engine looks again at a table with garbage that a snapshot kept it from compacting. */
 export const garbageSnapshotRecheckMs = 10_000

@@ -44,7 +44,7 @@ export class Admin {
   }
 
   nodes(): NodeInfoView[] {
-    return this.rt.nodeIds().map((id) => ({ id, up: this.rt.isRunning(id), stopped: this.stopped.has(id), generation: this.rt.generationOf(id) }))
+    return this.rt.nodeIds().map((id) => ({ id, up: this.rt.isReady(id), stopped: this.stopped.has(id), generation: this.rt.generationOf(id) }))
   }
 
   /**
@@ -57,6 +57,8 @@ export class Admin {
     this.detector.workerExited(id)
     await this.rt.waitUp(id)
     await this.rt.control(id).call('stop')
+    // A node back from a crash was announced up meanwhile, which made it healthy again.
+    this.detector.workerExited(id)
   }
 
   /** Starts a stopped node, or waits for a crashed one to be back (the supervisor restarts it). */
@@ -90,7 +92,7 @@ export class Admin {
     const k = checkKey(key)
     const out: Record<number, Buffer[] | undefined> = {}
     for (const id of this.rt.nodeIds()) {
-      if (!this.rt.isRunning(id)) continue
+      if (!this.rt.isReady(id)) continue
       const raw = (await this.rt.control(id).call('readLocal', k)) as Uint8Array | undefined
       out[id] = raw === undefined ? undefined : liveSiblings(decodeObject(Buffer.from(raw)), Date.now()).map((s) => s.value)
     }
@@ -100,7 +102,7 @@ export class Admin {
   async hints(): Promise<HintsView> {
     const nodes: HintsView['nodes'][number][] = []
     for (const id of this.rt.nodeIds()) {
-      if (!this.rt.isRunning(id)) continue
+      if (!this.rt.isReady(id)) continue
       const s = (await this.rt.control(id).call('stats')) as NodeStats
       nodes.push({ id, count: s.hints.count, bytes: s.hints.bytes, byOwner: s.hints.byOwner })
     }
@@ -118,7 +120,7 @@ export class Admin {
       let pending = 0
       let down = 0
       for (const id of this.rt.nodeIds()) {
-        if (!this.rt.isRunning(id) || this.stopped.has(id)) {
+        if (!this.rt.isReady(id) || this.stopped.has(id)) {
           // A node that is down, restarting or stopped keeps its hints on disk: they count once it is back.
           down++
           continue
@@ -126,7 +128,7 @@ export class Admin {
         pending += (await this.rt.control(id).call('hintBytes')) as number
       }
       if (pending === 0 && down === 0) return
-      if (Date.now() >= until) throw new KvError('KV_TIMEOUT', `hints not drained after ${timeoutMs} ms (${pending} bytes pending, ${down} nodes down)`, { bytes: pending, down })
+      if (Date.now() >= until) throw new KvError('KV_TIMEOUT', `hints not drained after ${timeoutMs} ms (${pending} bytes pending, ${down} nodes down or stopped)`, { bytes: pending, down })
       await new Promise((r) => setTimeout(r, 20))
     }
   }
@@ -134,7 +136,7 @@ export class Admin {
   async stats(): Promise<ClusterStats> {
     const nodes: ClusterStats['nodes'][number][] = []
     for (const id of this.rt.nodeIds()) {
-      if (!this.rt.isRunning(id)) continue
+      if (!this.rt.isReady(id)) continue
       const c = this.rt.control(id)
       const [s, endpoint] = await Promise.all([c.call('stats') as Promise<NodeStats>, c.stats()])
       nodes.push({ ...s, endpoint })

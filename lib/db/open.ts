@@ -55,7 +55,7 @@ export async function open(options: OpenOptions): Promise<Database> {
   const admin = new Admin(rt, driver, detector)
   const shutdown = async (): Promise<void> => {
     // Stop each running node cleanly first (engines closed with their clean marker), then the threads.
-    await Promise.all(rt.nodeIds().filter((id) => rt.isRunning(id)).map((id) => Promise.resolve(rt.control(id).call('stop')).catch(() => undefined)))
+    await Promise.all(rt.nodeIds().filter((id) => rt.isReady(id)).map((id) => Promise.resolve(rt.control(id).call('stop')).catch(() => undefined)))
     driver.close()
     await rt.close()
   }

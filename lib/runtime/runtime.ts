@@ -90,7 +90,7 @@ export class Runtime {
   }
 
   /** Node `id` has finished its setup and runs: its control functions answer. */
-  isRunning(id: number): boolean {
+  isReady(id: number): boolean {
     return this.supervisor.state(id) === 'up'
   }
 

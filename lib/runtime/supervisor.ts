@@ -56,6 +56,8 @@ interface Slot {
   timer: TimerHandle | undefined
   /** waitUp callers: resolved when the node is up (or the runtime closed), rejected when it failed for good. */
   waiters: { resolve: () => void; reject: (err: KvError) => void }[]
+  /** Why the last start failed (its setup's error, or the worker's exit code), for the give-up error. */
+  lastFailure: string | undefined
   exited: Promise<void>
 }
 
@@ -74,7 +76,7 @@ export class Supervisor {
     for (let id = 1; id <= opts.nodes; id++) {
       this.slots.push({
         id, generation: 0, state: 'down', worker: undefined, doorbell: createDoorbell(), control: undefined, controlPort: undefined,
-        upSinceMs: 0, backoffMs: opts.restartBackoffMsMin ?? restartBackoffMsMin, attempts: 0, timer: undefined, waiters: [], exited: Promise.resolve(),
+        upSinceMs: 0, backoffMs: opts.restartBackoffMsMin ?? restartBackoffMsMin, attempts: 0, timer: undefined, waiters: [], lastFailure: undefined, exited: Promise.resolve(),
       })
     }
   }
@@ -138,6 +140,7 @@ export class Supervisor {
       id: s.id, generation: s.generation, doorbell: s.doorbell, links, setupModule: this.opts.setupModule, setupData: this.opts.setupData,
       idle: this.opts.idle, localRingBytes: this.opts.ringBytes, controlPort: channel.port2, nice: this.opts.nice,
     }
+    s.lastFailure = undefined
     const worker = new Worker(path.join(__dirname, 'node_worker.js'), { workerData: data, transferList: [channel.port2] })
     s.worker = worker
     s.controlPort = channel.port1
@@ -163,6 +166,7 @@ export class Supervisor {
   private onNodeMessage(s: Slot, worker: Worker, m: FromNode): void {
     if (s.worker !== worker) return
     if (m.t === 'setup-failed') {
+      s.lastFailure = `setup failed: ${m.message.split('\n')[0]}`
       this.startFailure?.(new Error(`node ${s.id} setup failed: ${m.message}`))
       return
     }
@@ -193,6 +197,7 @@ export class Supervisor {
     s.controlPort?.close()
     s.controlPort = undefined
     const wasUp = s.state === 'up'
+    if (!wasUp) s.lastFailure ??= `exited with code ${code} while starting`
     s.state = 'down'
     if (this.closing !== undefined) return // close() fails what is left with KV_CLOSED
     this.endpoint.removePeer(s.id, generation)
@@ -229,7 +234,11 @@ export class Supervisor {
   }
 
   private failedError(s: Slot): KvError {
-    return new KvError('KV_UNAVAILABLE', `node ${s.id} exited ${restartAttemptsMax + 1} times in a row without staying up; it is no longer restarted`, { node: s.id })
+    return new KvError(
+      'KV_UNAVAILABLE',
+      `node ${s.id} failed to start ${restartAttemptsMax + 1} times in a row (last: ${s.lastFailure ?? 'unknown'}); it is no longer restarted: close and reopen the database to try again`,
+      { node: s.id },
+    )
   }
 
   state(id: number): SlotState {

@@ -165,6 +165,7 @@ export class Background {
 
   /** Merges every table into the deepest level (waits for running work first). */
   async compactAll(): Promise<void> {
+    if (this.failure !== undefined) throw this.failure
     this.manual = true
     try {
       while (this.compacting !== undefined) await this.compacting
@@ -187,6 +188,8 @@ export class Background {
       await this.flushing
       if (this.failure !== undefined) throw this.failure
     }
+    // After a failure no flush starts: what waits was not written.
+    if (this.failure !== undefined && this.engine.imms.length > 0) throw this.failure
   }
 
   private failure: KvError | undefined

@@ -96,3 +96,14 @@ t.test('actor placement: no live replica gives KV_UNAVAILABLE', async (tt) => {
   tt.equal((await rejection(db.set('k', 'w')))?.code, 'KV_UNAVAILABLE')
   tt.equal((await rejection(db.get('k')))?.code, 'KV_UNAVAILABLE')
 })
+
+t.test('actor placement: a node crashed, then stopped, is not chosen to coordinate', async (tt) => {
+  const db = await testCluster(tt, { coordination: 'actor' })
+  let key = 'k0'
+  for (let i = 0; db.admin.placement(key).primaries[0] !== 2; i++) key = `k${i}`
+  await db.admin.crashNode(2)
+  await db.admin.stopNode(2) // waits for the restart, which announces node 2 up again
+  await db.set(key, 'v')
+  tt.equal((await db.get(key))?.value.toString(), 'v', 'written through another replica')
+  await db.admin.startNode(2)
+})

@@ -112,6 +112,7 @@ t.test('a compaction that fails on a damaged table fails the engine once; no job
   }
   t.equal(back.stats().backgroundBusy, false, `background work stopped after the failure (${turns} turns)`)
   t.equal((await rejection(back.put('k', 'v')))?.code, 'KV_CORRUPTION', 'the engine refuses writes')
+  t.equal((await rejection(back.compactAll()))?.code, 'KV_CORRUPTION', 'and a full compaction')
   t.equal(back.stats().compactions, 0)
   await back.close()
 })

@@ -130,10 +130,11 @@ export function pickGarbageCompaction(
 }
 
 /**
- * When pickGarbageCompaction should look again, with nothing written meanwhile: the earliest
- * eighth of a table's TTLs at which it will have enough garbage, or, for a table that has
- * enough now but was passed over for a snapshot, garbageSnapshotRecheckMs from now. Undefined
- * if no table will qualify.
+ * When pickGarbageCompaction should look again, with nothing written meanwhile: for a table
+ * with enough garbage that was not taken (a snapshot held it: garbageSnapshotRecheckMs from
+ * now; its plan read too little garbage: its next eighth), or one that will have enough at
+ * one of its later eighths, the earliest such time; else, while any table holds tombstones or
+ * TTLs, garbageCheckMsMax from now (a plan's other tables expire too); undefined if none does.
  */
 export function nextGarbageDueMs(
   v: Version,
@@ -142,18 +143,21 @@ export function nextGarbageDueMs(
   smallestSnapshot: number,
 ): number | undefined {
   let due: number | undefined
+  let anyGarbage = false
   for (const table of v.tables()) {
     const f = factsOf(table)
     if (f === undefined) continue
+    anyGarbage ||= f.tombstones > 0 || f.ttlEntries > 0
+    const later = f.ttlExpiryEighths.find((e) => e > nowMs)
     let at: number | undefined
     if (garbageShare([f], nowMs) >= C.garbageCompactionRatio) {
-      if (table.maxSeq > smallestSnapshot) at = nowMs + C.garbageSnapshotRecheckMs
-    } else {
+      at = table.maxSeq > smallestSnapshot ? nowMs + C.garbageSnapshotRecheckMs : later
+    } else if (later !== undefined) {
       at = f.ttlExpiryEighths.find((e) => e > nowMs && garbageShare([f], e) >= C.garbageCompactionRatio)
     }
     if (at !== undefined && (due === undefined || at < due)) due = at
   }
-  return due
+  return due ?? (anyGarbage ? nowMs + C.garbageCheckMsMax : undefined)
 }
 
 /** A manual compaction of every table into the deepest non-empty level (at least 1). */

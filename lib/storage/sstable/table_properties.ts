@@ -80,8 +80,8 @@ export function decodeProperties(buf: Buffer, start: number, size: number, file:
   }
   const p = out as unknown as TableProperties
   const e = p.ttlExpiryEighths
-  if (!(e.length === 0 || (e.length === 8 && p.ttlEntries > 0)) || e.some((x, i) => i > 0 && x < e[i - 1]!)) {
-    throw corruption(`${file}: property "ttlExpiryEighths" is not 8 ascending times of a table with TTLs, or empty`, { file, offset: fileOffset })
+  if (e.length !== (p.ttlEntries > 0 ? 8 : 0) || e.some((x, i) => i > 0 && x < e[i - 1]!)) {
+    throw corruption(`${file}: property "ttlExpiryEighths" is not 8 ascending times for a table with TTLs, or empty for one without`, { file, offset: fileOffset })
   }
   return p
 }

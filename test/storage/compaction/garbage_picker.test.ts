@@ -75,7 +75,7 @@ t.test('level 0 takes all of level 0; a snapshot older than a table holds it bac
   t.same(plan!.outputs.map((x) => x.fileNumber), [4])
   t.equal(pickGarbageCompaction(v, of, now, 49), undefined, 'a snapshot at 49 may need entries up to 50')
   t.equal(nextGarbageDueMs(v, of, now, 49), now + 10_000, 'looked at again later')
-  t.equal(nextGarbageDueMs(v, of, now, 50), undefined, 'nothing to wait for: it is taken now')
+  t.equal(nextGarbageDueMs(v, of, now, 50), now + 3_600_000, 'no eighth ahead: only the hourly look (the picker takes it now)')
 })
 
 t.test('when to look again: the earliest time a table qualifies by its TTLs', async (t) => {
@@ -88,5 +88,16 @@ t.test('when to look again: the earliest time a table qualifies by its TTLs', as
   t.equal(nextGarbageDueMs(v, (x) => of.get(x.fileNumber), now, 100), now + 6000, 'table 3 at its 6th eighth: 20 + 30 of 100')
   of.delete(3)
   of.delete(2)
-  t.equal(nextGarbageDueMs(v, (x) => of.get(x.fileNumber), now, 100), undefined)
+  t.equal(nextGarbageDueMs(v, (x) => of.get(x.fileNumber), now, 100), now + 3_600_000, 'TTLs that will never be enough alone: looked at again within the hour')
+  t.equal(nextGarbageDueMs(v, () => facts({}), now, 100), undefined, 'no tombstones, no TTLs: nothing to wait for')
+  // Enough garbage, but its plan (with the next level) reads too little: its next eighth.
+  const a = table(1, 'a', 'f')
+  const c = table(2, 'a', 'f')
+  const stacked = version({ 1: [a], 2: [c] })
+  const byFile = new Map<number, GarbageFacts>([
+    [1, facts({ tombstones: 60, ttlEntries: 40, ttlExpiryEighths: [1, 2, 3, 4, 5, 6, 7, 8].map((j) => now + j * 100) })],
+    [2, facts({ entries: 1000 })],
+  ])
+  t.equal(pickGarbageCompaction(stacked, (x) => byFile.get(x.fileNumber), now, 100), undefined, '60 of 1100 read')
+  t.equal(nextGarbageDueMs(stacked, (x) => byFile.get(x.fileNumber), now, 100), now + 100)
 })

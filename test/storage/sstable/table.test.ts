@@ -5,7 +5,7 @@
 import path from 'node:path'
 import t from 'tap'
 import { AssertionError } from '../../../lib/assert'
-import { TableBuilder } from '../../../lib/storage/sstable/table_builder'
+import { TableBuilder, expiryEighths } from '../../../lib/storage/sstable/table_builder'
 import { Kind } from '../../../lib/storage/types'
 import { dumpSstable } from '../../../lib/storage/sstable/dump'
 import { decodeProperties, encodeProperties, type TableProperties } from '../../../lib/storage/sstable/table_properties'
@@ -214,4 +214,12 @@ t.test('properties: ttlExpiryEighths must be 8 ascending times of a table with T
     t.equal(thrown(() => decode({ ...base, ttlExpiryEighths: bad }))?.code, 'KV_CORRUPTION', `refused: ${bad.join(',')}`)
   }
   t.equal(thrown(() => decode({ ...base, ttlEntries: 0, ttlExpiryEighths: [1, 1, 1, 1, 1, 1, 1, 1] }))?.code, 'KV_CORRUPTION', 'eighths without TTL entries')
+})
+
+t.test('expiryEighths: e[ceil(j × n / 8)] of the sorted times, by hand', async (t) => {
+  t.same(expiryEighths([]), [])
+  t.same(expiryEighths([5]), [5, 5, 5, 5, 5, 5, 5, 5])
+  t.same(expiryEighths([30, 10, 20]), [10, 10, 20, 20, 20, 30, 30, 30])
+  t.same(expiryEighths([9, 8, 7, 6, 5, 4, 3, 2, 1]), [2, 3, 4, 5, 6, 7, 8, 9])
+  t.same(expiryEighths([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]), [2, 4, 6, 8, 10, 12, 14, 16])
 })
