@@ -296,3 +296,18 @@ t.test('garbage compaction: a cold table loses its expired entries with no write
   t.equal(e.stats().tableBytes, 0, 'and no table')
   await e.close()
 })
+
+t.test('garbage compaction: a store reopened after its TTLs passed is compacted with no write', async (t) => {
+  const dir = tempDir(t)
+  const clock = new ManualClock()
+  let e = await Engine.open(dir, { clock, compactionInline: true, durability: 'none' })
+  for (let i = 0; i < 1000; i++) await e.put(`k${String(i).padStart(4, '0')}`, Buffer.alloc(100, 1), { ttlMs: 1000 })
+  await e.compactAll()
+  await e.close()
+  clock.advance(5000) // while closed
+  e = await Engine.open(dir, { clock, compactionInline: true, durability: 'none' })
+  while (e.stats().backgroundBusy) await new Promise((resolve) => setImmediate(resolve))
+  t.equal(e.stats().garbageCompactions, 1, 'compacted at open')
+  t.equal(e.stats().tableBytes, 0)
+  await e.close()
+})
