@@ -92,8 +92,9 @@ export class Background {
     if (this.compacting !== undefined || this.manual || this.closing || this.failure !== undefined) return
     const v = this.engine.versions.current
     const now = this.options.clock.nowMs()
-    const plan = pickCompaction(v, this.cursor, new Set()) ?? pickGarbageCompaction(v, this.factsOf, now, this.engine.smallestSnapshot())
-    if (plan === undefined) return this.armGarbageTimer(nextGarbageDueMs(v, this.factsOf, now, this.engine.smallestSnapshot()), now)
+    const snapshot = this.engine.smallestSnapshot()
+    const plan = pickCompaction(v, this.cursor, new Set()) ?? pickGarbageCompaction(v, this.factsOf, now, snapshot)
+    if (plan === undefined) return this.armGarbageTimer(nextGarbageDueMs(v, this.factsOf, now, snapshot), now)
     this.compacting = this.compact(plan)
       .catch((err) => this.failed(err))
       .finally(() => {

@@ -115,8 +115,6 @@ export class Engine {
       this.imms.push(recovered)
       this.background.scheduleFlush()
     }
-    // Tables that are all garbage, or will be, with no write to come (DESIGN.md, "Garbage compaction").
-    this.background.scheduleCompaction()
   }
 
   /**

@@ -4,9 +4,8 @@
 // write load with hinted handoff, and the errors when replicas are missing.
 
 import t from 'tap'
-import { isKvError } from '../../lib'
 import { rejection } from '../support/tmp'
-import { sleep, strs, testCluster } from './cluster_support'
+import { sleep, strs, testCluster, writeLoad } from './cluster_support'
 
 t.test('actor placement: set, get, delete, contexts and siblings', async (tt) => {
   const db = await testCluster(tt, { coordination: 'actor' })
@@ -50,23 +49,8 @@ t.test('actor placement: a resolver merges siblings when they are read', async (
 
 t.test('actor placement: acknowledged writes survive a node crash under load', async (tt) => {
   const db = await testCluster(tt, { coordination: 'actor', durability: 'interval', replicaTimeoutMs: 300, timeoutMs: 2_000 })
-  const acked = new Map<string, string>()
-  let failed = 0
-  let seq = 0
-  let stop = false
-  const writer = async (w: number): Promise<void> => {
-    for (let i = 0; !stop && i < 3_000; i++) {
-      const key = `w${w}-${seq++}`
-      try {
-        await db.set(key, `v-${key}`)
-        acked.set(key, `v-${key}`)
-      } catch (err) {
-        if (!isKvError(err)) throw err
-        failed++
-      }
-    }
-  }
-  const writers = [0, 1, 2, 3].map(writer)
+  const load = writeLoad(db, 4, 3_000)
+  const acked = load.acked
   await sleep(200)
   const before = acked.size
   await db.admin.crashNode(2)
@@ -80,9 +64,8 @@ t.test('actor placement: acknowledged writes survive a node crash under load', a
   tt.ok(hinted > 0, `writes meant for node 2 left hints on other nodes (${hinted} seen)`)
   await db.admin.startNode(2)
   await sleep(100)
-  stop = true
-  await Promise.all(writers)
-  tt.comment(`acknowledged ${acked.size}, failed ${failed}`)
+  await load.stop()
+  tt.comment(`acknowledged ${acked.size}, failed ${load.failed()}`)
   await db.admin.drainHints({ timeoutMs: 20_000 })
   const missing: string[] = []
   for (const [k, v] of acked) if ((await db.get(k, { r: 2 }))?.value.toString() !== v) missing.push(k)

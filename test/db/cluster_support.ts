@@ -4,7 +4,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { open, type Database, type OpenOptions } from '../../lib'
+import { isKvError, open, type Database, type OpenOptions } from '../../lib'
 
 export interface Teardown {
   teardown(fn: () => unknown): void
@@ -25,3 +25,44 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /** Sorted string forms of replica values. */
 export const strs = (b: readonly Buffer[] | undefined): string[] | undefined => b?.map((x) => x.toString()).sort()
+
+export interface WriteLoad {
+  /** Acknowledged writes: key -> value. */
+  readonly acked: Map<string, string>
+  /** Writes that failed with a KvError (a timeout or too few replicas). */
+  failed(): number
+  /** Stops the writers and waits for their last writes. */
+  stop(): Promise<void>
+}
+
+/**
+ * `writers` concurrent writers of fresh keys (`w<writer>-<seq>` = `v-<key>`), each up to
+ * `perWriter` writes, until stopped; a failure other than a KvError fails the test.
+ */
+export function writeLoad(db: Database, writers: number, perWriter: number): WriteLoad {
+  const acked = new Map<string, string>()
+  let failed = 0
+  let seq = 0
+  let stopped = false
+  const writer = async (w: number): Promise<void> => {
+    for (let i = 0; !stopped && i < perWriter; i++) {
+      const key = `w${w}-${seq++}`
+      try {
+        await db.set(key, `v-${key}`)
+        acked.set(key, `v-${key}`)
+      } catch (err) {
+        if (!isKvError(err)) throw err
+        failed++
+      }
+    }
+  }
+  const running = Promise.all(Array.from({ length: writers }, (_, w) => writer(w)))
+  return {
+    acked,
+    failed: () => failed,
+    stop: async () => {
+      stopped = true
+      await running
+    },
+  }
+}

@@ -3,28 +3,12 @@
 // replica of its preference list holds it.
 
 import t from 'tap'
-import { isKvError } from '../../lib'
-import { sleep, strs, testCluster } from './cluster_support'
+import { sleep, strs, testCluster, writeLoad } from './cluster_support'
 
 t.test('acknowledged W=2 writes survive a node crash and restart; repair brings every replica up to date', async (tt) => {
   const db = await testCluster(tt, { durability: 'interval', replicaTimeoutMs: 300, timeoutMs: 2_000 })
-  const acked = new Map<string, string>()
-  let failed = 0
-  let seq = 0
-  let stop = false
-  const writer = async (w: number): Promise<void> => {
-    for (let i = 0; !stop && i < 5_000; i++) {
-      const key = `w${w}-${seq++}`
-      try {
-        await db.set(key, `v-${key}`)
-        acked.set(key, `v-${key}`)
-      } catch (err) {
-        if (!isKvError(err)) throw err
-        failed++
-      }
-    }
-  }
-  const writers = [0, 1, 2, 3].map(writer)
+  const load = writeLoad(db, 4, 5_000)
+  const acked = load.acked
   await sleep(300)
   const before = acked.size
   await db.admin.crashNode(2)
@@ -32,9 +16,8 @@ t.test('acknowledged W=2 writes survive a node crash and restart; repair brings 
   tt.ok(acked.size > before, `writes continue while node 2 is down (${acked.size - before} more)`)
   await db.admin.startNode(2)
   await sleep(200)
-  stop = true
-  await Promise.all(writers)
-  tt.comment(`acknowledged ${acked.size}, failed ${failed}`)
+  await load.stop()
+  tt.comment(`acknowledged ${acked.size}, failed ${load.failed()}`)
   await db.admin.drainHints({ timeoutMs: 20_000 })
   const missing: string[] = []
   for (const [k, v] of acked) {

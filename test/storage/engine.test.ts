@@ -297,6 +297,7 @@ t.test('garbage compaction: a cold table loses its expired entries with no write
   await e.close()
 })
 
+// (The recovery flush of the log found at open leads there: a store always has one once opened.)
 t.test('garbage compaction: a store reopened after its TTLs passed is compacted with no write', async (t) => {
   const dir = tempDir(t)
   const clock = new ManualClock()

@@ -90,8 +90,8 @@ export function garbageShare(facts: readonly GarbageFacts[], nowMs: number): num
 }
 
 /**
- * A compaction for garbage (DESIGN.md, "Garbage compaction"): of a table that has at least
- * garbageCompactionRatio of it, the one with the most first, alone into its own level when no
+ * A compaction for garbage (DESIGN.md, "Garbage compaction"): of the tables that have at least
+ * garbageCompactionRatio of it, by share, highest first, alone into its own level when no
  * deeper level overlaps it, else with the next level's overlapping tables (level 0: all of it,
  * as its own plan does, since its tables overlap); taken when its inputs together still have
  * that share, so that a few tombstones over a large range do not rewrite the range. Tables
