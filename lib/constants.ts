@@ -124,6 +124,11 @@ export const nodeStartTimeoutMs = 30_000
 /** close(): time for in-flight requests to finish, then for workers to exit. */
 export const closeDrainMs = 2_000
 export const closeTimeoutMs = 2_000
+/**
+ * Default deadline of a control-plane call to a node (db.admin, the clean stop in close()): a
+ * node whose thread is blocked does not answer, and comlink alone would wait for good.
+ */
+export const controlTimeoutMsDefault = 10_000
 /** Endpoints in one runtime: the supervisor plus node workers. */
 export const endpointsMax = 64
 // Runtime relations, checked at load.

@@ -1,6 +1,8 @@
 // db.admin (README "Cluster API", admin): the nodes, stopping, starting and crashing them,
-// hints and their drain, stats. Control-plane calls go over comlink (runtime.control); none
-// of this is on the data plane.
+// hints and their drain, stats. Control-plane calls go over comlink, each bounded by
+// controlTimeoutMs (runtime.call): a node whose thread is blocked makes them fail with
+// KV_TIMEOUT, or, for the views (stats, hints), appear in `unresponsive`. None of this is on
+// the data plane.
 
 import { KvError } from '../errors'
 import type { Runtime, EndpointStats, ThreadTimes } from '../runtime'
@@ -21,6 +23,8 @@ export interface HintsView {
   readonly nodes: { id: number; count: number; bytes: number; byOwner: Record<number, { count: number; bytes: number }> }[]
   readonly count: number
   readonly bytes: number
+  /** Running nodes that did not answer within controlTimeoutMs (their hints are not counted). */
+  readonly unresponsive: number[]
 }
 
 export interface ClusterStats {
@@ -28,6 +32,13 @@ export interface ClusterStats {
   readonly client: DriverStats & { endpoint: EndpointStats }
   /** Each running node: its counters, event-loop utilization since the last stats() call, engine and mailbox stats. */
   readonly nodes: (NodeStats & { endpoint: EndpointStats & { pendingRequests: number; threadNice: number | null; threadTimes: ThreadTimes | null } })[]
+  /** Running nodes that did not answer within controlTimeoutMs: a blocked or overloaded thread. */
+  readonly unresponsive: number[]
+}
+
+/** Whether `err` says the node did not answer in time (the views list it as unresponsive). */
+function notAnswering(err: unknown): boolean {
+  return err instanceof KvError && err.code === 'KV_TIMEOUT'
 }
 
 export class Admin {
@@ -37,7 +48,34 @@ export class Admin {
     private readonly rt: Runtime,
     private readonly driver: RequestDriver,
     private readonly detector: SuspicionTable,
+    /** The deadline of each control-plane call (open's controlTimeoutMs). */
+    private readonly timeoutMs: number,
   ) {}
+
+  /** Node `id`'s setup function `name` (lib/cluster/node/setup_node.ts), within `timeoutMs` (default: controlTimeoutMs). */
+  private callNode<T>(id: number, name: string, args: unknown[] = [], timeoutMs = this.timeoutMs): Promise<T> {
+    return this.rt.call(id, name, (c) => c.call(name, ...args) as Promise<T>, timeoutMs)
+  }
+
+  /**
+   * `f` on every ready node (of `ids`) at once: the answers by node id, and the nodes that did
+   * not answer in time. A node that exited meanwhile is left out; other failures reject.
+   */
+  private async eachReady<T>(f: (id: number) => Promise<T>, ids = this.rt.nodeIds()): Promise<{ answers: Map<number, T>; unresponsive: number[] }> {
+    ids = ids.filter((id) => this.rt.isReady(id))
+    const answers = new Map<number, T>()
+    const unresponsive: number[] = []
+    await Promise.all(ids.map(async (id) => {
+      try {
+        answers.set(id, await f(id))
+      } catch (err) {
+        if (notAnswering(err)) unresponsive.push(id)
+        else if (!(err instanceof KvError && err.code === 'KV_UNAVAILABLE')) throw err
+      }
+    }))
+    unresponsive.sort((a, b) => a - b)
+    return { answers, unresponsive }
+  }
 
   private checkId(id: number): void {
     if (!Number.isInteger(id) || id < 1 || id > this.rt.nodes) throw new KvError('KV_INVALID_ARGUMENT', `no node ${id}`, { id })
@@ -56,7 +94,7 @@ export class Admin {
     this.stopped.add(id)
     this.detector.workerExited(id)
     await this.rt.waitUp(id)
-    await this.rt.control(id).call('stop')
+    await this.callNode(id, 'stop')
     // A node back from a crash was announced up meanwhile, which made it healthy again.
     this.detector.workerExited(id)
   }
@@ -65,7 +103,7 @@ export class Admin {
   async startNode(id: number): Promise<void> {
     this.checkId(id)
     await this.rt.waitUp(id)
-    await this.rt.control(id).call('start')
+    await this.callNode(id, 'start')
     this.stopped.delete(id)
     this.detector.workerStarted(id)
   }
@@ -86,61 +124,59 @@ export class Admin {
   /**
    * What each running node stores for a key in its vnode (hints excluded): the live sibling
    * values, [] for a tombstone or expired value, undefined when it has nothing. For tests,
-   * demos and debugging; reads each node's engine directly.
+   * demos and debugging; reads each node's engine directly. KV_TIMEOUT when a running node
+   * does not answer within controlTimeoutMs.
    */
   async replicaValues(key: string | Uint8Array): Promise<Record<number, Buffer[] | undefined>> {
     const k = checkKey(key)
+    const { answers, unresponsive } = await this.eachReady((id) => this.callNode<Uint8Array | undefined>(id, 'readLocal', [k]))
+    if (unresponsive.length > 0) throw new KvError('KV_TIMEOUT', `nodes ${unresponsive.join(', ')} did not answer within ${this.timeoutMs} ms`, { nodes: unresponsive.join(',') })
     const out: Record<number, Buffer[] | undefined> = {}
-    for (const id of this.rt.nodeIds()) {
-      if (!this.rt.isReady(id)) continue
-      const raw = (await this.rt.control(id).call('readLocal', k)) as Uint8Array | undefined
+    for (const [id, raw] of [...answers].sort((a, b) => a[0] - b[0])) {
       out[id] = raw === undefined ? undefined : liveSiblings(decodeObject(Buffer.from(raw)), Date.now()).map((s) => s.value)
     }
     return out
   }
 
   async hints(): Promise<HintsView> {
-    const nodes: HintsView['nodes'][number][] = []
-    for (const id of this.rt.nodeIds()) {
-      if (!this.rt.isReady(id)) continue
-      const s = (await this.rt.control(id).call('stats')) as NodeStats
-      nodes.push({ id, count: s.hints.count, bytes: s.hints.bytes, byOwner: s.hints.byOwner })
-    }
-    return { nodes, count: nodes.reduce((a, n) => a + n.count, 0), bytes: nodes.reduce((a, n) => a + n.bytes, 0) }
+    const { answers, unresponsive } = await this.eachReady((id) => this.callNode<NodeStats>(id, 'stats'))
+    const nodes = [...answers].sort((a, b) => a[0] - b[0]).map(([id, s]) => ({ id, count: s.hints.count, bytes: s.hints.bytes, byOwner: s.hints.byOwner }))
+    return { nodes, count: nodes.reduce((a, n) => a + n.count, 0), bytes: nodes.reduce((a, n) => a + n.bytes, 0), unresponsive }
   }
 
   /**
    * Resolves when every hint is delivered: no running node holds one (a node that is down
-   * holds its hints on disk; they count once it is back). KV_TIMEOUT after `timeoutMs`.
+   * holds its hints on disk; they count once it is back, as do those of a node that does not
+   * answer). KV_TIMEOUT after `timeoutMs`.
    */
   async drainHints(options: { timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 60_000
     const until = Date.now() + timeoutMs
     for (;;) {
+      // A node that is down, restarting or stopped keeps its hints on disk: they count once it is back.
+      const running = this.rt.nodeIds().filter((id) => this.rt.isReady(id) && !this.stopped.has(id))
+      const callMs = Math.max(1, Math.min(this.timeoutMs, until - Date.now()))
+      const { answers, unresponsive } = await this.eachReady((id) => this.callNode<number>(id, 'hintBytes', [], callMs), running)
+      const down = this.rt.nodeIds().length - answers.size - unresponsive.length // (or exited meanwhile)
       let pending = 0
-      let down = 0
-      for (const id of this.rt.nodeIds()) {
-        if (!this.rt.isReady(id) || this.stopped.has(id)) {
-          // A node that is down, restarting or stopped keeps its hints on disk: they count once it is back.
-          down++
-          continue
-        }
-        pending += (await this.rt.control(id).call('hintBytes')) as number
+      for (const bytes of answers.values()) pending += bytes
+      if (pending === 0 && down === 0 && unresponsive.length === 0) return
+      if (Date.now() >= until) {
+        throw new KvError(
+          'KV_TIMEOUT',
+          `hints not drained after ${timeoutMs} ms (${pending} bytes pending, ${down} nodes down or stopped, ${unresponsive.length} not answering)`,
+          { bytes: pending, down, unresponsive: unresponsive.length },
+        )
       }
-      if (pending === 0 && down === 0) return
-      if (Date.now() >= until) throw new KvError('KV_TIMEOUT', `hints not drained after ${timeoutMs} ms (${pending} bytes pending, ${down} nodes down or stopped)`, { bytes: pending, down })
       await new Promise((r) => setTimeout(r, 20))
     }
   }
 
   async stats(): Promise<ClusterStats> {
-    const nodes: ClusterStats['nodes'][number][] = []
-    for (const id of this.rt.nodeIds()) {
-      if (!this.rt.isReady(id)) continue
-      const c = this.rt.control(id)
-      const [s, endpoint] = await Promise.all([c.call('stats') as Promise<NodeStats>, c.stats()])
-      nodes.push({ ...s, endpoint })
-    }
-    return { client: { ...this.driver.stats(), endpoint: { ...this.rt.endpoint.stats } }, nodes }
+    const { answers, unresponsive } = await this.eachReady((id) =>
+      this.rt.call(id, 'stats', async (c) => ({ ...((await c.call('stats')) as NodeStats), endpoint: await c.stats() }), this.timeoutMs),
+    )
+    const nodes = [...answers].sort((a, b) => a[0] - b[0]).map(([, s]) => s)
+    return { client: { ...this.driver.stats(), endpoint: { ...this.rt.endpoint.stats } }, nodes, unresponsive }
   }
 }

@@ -52,10 +52,13 @@ export async function open(options: OpenOptions): Promise<Database> {
   const table = new PreferenceTable(membership.owners, membership.nodes, o.replicas)
   const driver = new RequestDriver({ transport, clock: systemClock, detector, policy: o.conflict, replicaTimeoutMs: o.replicaTimeoutMs, readCaches: caches, tombstoneGraceMs: o.tombstoneGraceMs }, table)
   const router = o.coordination === 'actor' ? new ActorRouter(transport, driver) : clientRouter(driver)
-  const admin = new Admin(rt, driver, detector)
+  const admin = new Admin(rt, driver, detector, o.controlTimeoutMs)
   const shutdown = async (): Promise<void> => {
-    // Stop each running node cleanly first (engines closed with their clean marker), then the threads.
-    await Promise.all(rt.nodeIds().filter((id) => rt.isReady(id)).map((id) => Promise.resolve(rt.control(id).call('stop')).catch(() => undefined)))
+    // Stop each running node cleanly first (engines closed with their clean marker), then the
+    // threads. A node that does not answer within controlTimeoutMs (its thread blocked) is
+    // terminated by rt.close() and recovers from its log at the next open.
+    const stops = rt.nodeIds().filter((id) => rt.isReady(id)).map((id) => rt.call(id, 'stop', (c) => c.call('stop') as Promise<unknown>, o.controlTimeoutMs))
+    await Promise.all(stops.map((p) => p.catch(() => undefined)))
     driver.close()
     await rt.close()
   }

@@ -3,7 +3,7 @@
 // is KV_INVALID_ARGUMENT, before any worker starts.
 
 import os from 'node:os'
-import { hintAgeMsMax, nodeNiceDefault, readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax, tombstoneGraceMsDefault, ttlMsMax } from '../constants'
+import { controlTimeoutMsDefault, hintAgeMsMax, nodeNiceDefault, readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax, tombstoneGraceMsDefault, ttlMsMax } from '../constants'
 import { invalidArgument } from '../errors'
 import { checkNodeNice } from '../runtime/thread'
 import { checkReadCacheBytes, resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../cluster'
@@ -38,6 +38,8 @@ export interface OpenOptions extends ClusterOptions {
    * `hints.ageMsMax` + `replicaTimeoutMs`.
    */
   tombstoneGraceMs?: number
+  /** Deadline of a control-plane call to a node: db.admin's calls, the clean stop in close() (default 10000). */
+  controlTimeoutMs?: number
 }
 
 export interface ResolvedOpenOptions extends ResolvedClusterOptions {
@@ -48,9 +50,10 @@ export interface ResolvedOpenOptions extends ResolvedClusterOptions {
   readonly readCacheBytes: number
   readonly nodeNice: number
   readonly tombstoneGraceMs: number
+  readonly controlTimeoutMs: number
 }
 
-const extra = ['coordination', 'replicaTimeoutMs', 'hints', 'readCacheBytes', 'nodeNice', 'tombstoneGraceMs']
+const extra = ['coordination', 'replicaTimeoutMs', 'hints', 'readCacheBytes', 'nodeNice', 'tombstoneGraceMs', 'controlTimeoutMs']
 
 function positiveInt(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined
@@ -88,5 +91,7 @@ export function resolveOpenOptions(input: unknown): ResolvedOpenOptions {
       { tombstoneGraceMs, minimum: graceMin },
     )
   }
-  return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0, nodeNice, tombstoneGraceMs }
+  const controlTimeoutMs = positiveInt(o['controlTimeoutMs'], 'controlTimeoutMs') ?? controlTimeoutMsDefault
+  if (controlTimeoutMs > requestTimeoutMsMax) throw invalidArgument(`controlTimeoutMs must be at most ${requestTimeoutMsMax}`, { controlTimeoutMs })
+  return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0, nodeNice, tombstoneGraceMs, controlTimeoutMs }
 }

@@ -53,6 +53,8 @@ export interface NodeControl {
   ping(): string
   /** Test hook: throws an uncaught error on the node's thread, which crashes it. */
   crash(): void
+  /** Test hook: blocks the node's thread for `ms` (a busy loop, as a bug or a stalled call would), after answering. */
+  block(ms: number): void
   /** Extra functions returned by the setup module. */
   call(name: string, ...args: unknown[]): unknown
 }

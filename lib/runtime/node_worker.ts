@@ -45,6 +45,12 @@ async function main(): Promise<void> {
         throw new Error(`node ${ep.id}: crash requested through the control plane`)
       })
     },
+    block: (ms) => {
+      setImmediate(() => {
+        const until = Date.now() + ms
+        while (Date.now() < until);
+      })
+    },
     call: (name, ...args) => {
       const fn = extra[name]
       if (fn === undefined) throw new Error(`node ${ep.id} has no control function ${name}`)

@@ -113,6 +113,12 @@ export class Runtime {
     return this.supervisor.control(id)
   }
 
+  /** A control-plane call to node `id`, bounded by `timeoutMs` (Supervisor.call). */
+  call<T>(id: number, what: string, f: (c: Comlink.Remote<NodeControl>) => Promise<T>, timeoutMs: number): Promise<T> {
+    assertInteger(id, 1, this.nodes, 'node id')
+    return this.supervisor.call(id, what, f, timeoutMs)
+  }
+
   /** Test hook: kills node `id` (as a crash); it is restarted after the backoff. */
   kill(id: number): Promise<void> {
     assertInteger(id, 1, this.nodes, 'node id')

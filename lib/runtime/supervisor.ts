@@ -59,6 +59,8 @@ interface Slot {
   /** Why the last start failed (its setup's error, or the worker's exit code), for the give-up error. */
   lastFailure: string | undefined
   exited: Promise<void>
+  /** Control calls (call()) to the current worker not settled yet: each fails them when it exits. */
+  calls: Set<() => void>
 }
 
 export class Supervisor {
@@ -76,7 +78,7 @@ export class Supervisor {
     for (let id = 1; id <= opts.nodes; id++) {
       this.slots.push({
         id, generation: 0, state: 'down', worker: undefined, doorbell: createDoorbell(), control: undefined, controlPort: undefined,
-        upSinceMs: 0, backoffMs: opts.restartBackoffMsMin ?? restartBackoffMsMin, attempts: 0, timer: undefined, waiters: [], lastFailure: undefined, exited: Promise.resolve(),
+        upSinceMs: 0, backoffMs: opts.restartBackoffMsMin ?? restartBackoffMsMin, attempts: 0, timer: undefined, waiters: [], lastFailure: undefined, exited: Promise.resolve(), calls: new Set(),
       })
     }
   }
@@ -190,6 +192,9 @@ export class Supervisor {
 
   private onExit(s: Slot, worker: Worker, generation: number, code: number): void {
     if (s.worker !== worker) return
+    const calls = s.calls
+    s.calls = new Set()
+    for (const exitedFirst of calls) exitedFirst()
     s.timer?.cancel()
     s.timer = undefined
     s.worker = undefined
@@ -253,6 +258,29 @@ export class Supervisor {
     const c = this.slot(id).control
     if (c === undefined) throw new KvError('KV_UNAVAILABLE', `node ${id} is not running`, { node: id })
     return c
+  }
+
+  /**
+   * A control-plane call to node `id` (`f` on its comlink API), bounded: KV_TIMEOUT when the
+   * node has not answered within `timeoutMs` (its thread is blocked, or busy for that long),
+   * KV_UNAVAILABLE when it is not running or exits first. A comlink call alone never settles
+   * in either case (RUNTIME.md §10).
+   */
+  call<T>(id: number, what: string, f: (c: Comlink.Remote<NodeControl>) => Promise<T>, timeoutMs: number): Promise<T> {
+    const s = this.slot(id)
+    const c = this.control(id)
+    const calls = s.calls
+    return new Promise<T>((resolve, reject) => {
+      const exitedFirst = (): void => reject(new KvError('KV_UNAVAILABLE', `node ${id} exited before it answered ${what}`, { node: id }))
+      const timer = this.opts.clock.setTimeout(() => {
+        reject(new KvError('KV_TIMEOUT', `node ${id} did not answer ${what} within ${timeoutMs} ms: its thread is blocked or busy`, { node: id, timeoutMs }))
+      }, timeoutMs)
+      calls.add(exitedFirst)
+      f(c).then(resolve, reject).finally(() => {
+        timer.cancel()
+        calls.delete(exitedFirst)
+      })
+    })
   }
 
   /** Test hook: terminates node `id` as a crash would; the supervisor restarts it. */

@@ -10,6 +10,7 @@ import { isKvError, type KvError } from '../../lib/errors'
 import { Runtime } from '../../lib/runtime'
 import { niceMax, threadNice, threadTimes } from '../../lib/runtime/thread'
 import { makePrng, seedFromEnv } from '../../lib/util'
+import { blockNode } from '../support/block_node'
 import { A, SINK_SUMMARY, sinkPayload, TYPED_KNOWN, type SinkSummary } from './fixtures/test_node'
 
 const setupModule = path.join(__dirname, 'fixtures', 'test_node.js')
@@ -285,4 +286,22 @@ t.test('a node whose restarts keep failing: the supervisor gives up, and waitUp 
   t.equal(rt.isReady(2), false)
   t.equal((await rt.waitUp(2).catch((e: { code?: string }) => e))?.code, 'KV_UNAVAILABLE', 'and at once for a later call')
   t.equal(await rt.control(1).ping(), 'pong', 'the other node runs on')
+})
+
+t.test('a control call to a blocked node fails KV_TIMEOUT at its deadline, one to a node that exits fails KV_UNAVAILABLE; comlink alone would wait for good', async (t) => {
+  const rt = await Runtime.start({ nodes: 2, setupModule, restartBackoffMsMin: 20 })
+  t.teardown(() => rt.close())
+  t.equal(await rt.call(1, 'ping', (c) => c.ping(), 1000), 'pong', 'a node that answers')
+  const err = await blockNode(rt, 1, 3000)
+  t.equal(err.code, 'KV_TIMEOUT')
+  t.match(err.message, /node 1 did not answer ping within 200 ms/)
+  t.equal(await rt.call(2, 'ping', (c) => c.ping(), 1000), 'pong', 'the other node answers meanwhile')
+  await blockNode(rt, 2, 60_000)
+  const pending = rt.call(2, 'ping', (c) => c.ping(), 60_000).catch((e: KvError) => e)
+  await rt.kill(2) // terminates even a blocked thread
+  const gone = (await pending) as KvError
+  t.equal(gone.code, 'KV_UNAVAILABLE', 'the node exited first')
+  t.match(gone.message, /node 2 exited before it answered ping/)
+  await rt.waitUp(2)
+  t.equal(await rt.call(2, 'ping', (c) => c.ping(), 1000), 'pong', 'its restart answers')
 })
