@@ -129,6 +129,15 @@ export const closeTimeoutMs = 2_000
  * node whose thread is blocked does not answer, and comlink alone would wait for good.
  */
 export const controlTimeoutMsDefault = 10_000
+/**
+ * close(): the clean stop of a node that answered a ping within controlTimeoutMs (it is not
+ * blocked) may take this long (a flush or compaction may be finishing) before it is terminated.
+ */
+export const nodeStopTimeoutMs = 5 * 60_000
+/** The supervisor's watchdog pings each node this long after its last answer. */
+export const heartbeatIntervalMs = 1_000
+/** Default of open()'s nodeHangTimeoutMs: a node that answers no heartbeat for this long is restarted. */
+export const nodeHangTimeoutMsDefault = 30_000
 /** Endpoints in one runtime: the supervisor plus node workers. */
 export const endpointsMax = 64
 // Runtime relations, checked at load.

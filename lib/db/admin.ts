@@ -16,6 +16,8 @@ export interface NodeInfoView {
   readonly stopped: boolean
   /** 1 at first start, +1 per restart of the worker. */
   readonly generation: number
+  /** Why its last worker ended ('exited with code 1', or the watchdog's reason for a hung node); absent if none has. */
+  readonly lastExit?: string
 }
 
 export interface HintsView {
@@ -35,6 +37,9 @@ export interface ClusterStats {
   /** Running nodes that did not answer within controlTimeoutMs: a blocked or overloaded thread. */
   readonly unresponsive: number[]
 }
+
+/** drainHints gives each poll of a node at least this long (its last poll comes this long before its deadline). */
+const drainPollMsMin = 100
 
 /** Whether `err` says the node did not answer in time (the views list it as unresponsive). */
 function notAnswering(err: unknown): boolean {
@@ -77,12 +82,26 @@ export class Admin {
     return { answers, unresponsive }
   }
 
+  /** A stop or start that timed out still runs when the node's thread answers: the error says so. */
+  private async late(call: Promise<unknown>, op: string): Promise<void> {
+    try {
+      await call
+    } catch (err) {
+      if (!notAnswering(err)) throw err
+      const e = err as KvError
+      throw new KvError('KV_TIMEOUT', `${e.message}; it may still take effect once the node answers: call ${op} again to be sure`, e.details)
+    }
+  }
+
   private checkId(id: number): void {
     if (!Number.isInteger(id) || id < 1 || id > this.rt.nodes) throw new KvError('KV_INVALID_ARGUMENT', `no node ${id}`, { id })
   }
 
   nodes(): NodeInfoView[] {
-    return this.rt.nodeIds().map((id) => ({ id, up: this.rt.isReady(id), stopped: this.stopped.has(id), generation: this.rt.generationOf(id) }))
+    return this.rt.nodeIds().map((id) => {
+      const lastExit = this.rt.lastExitOf(id)
+      return { id, up: this.rt.isReady(id), stopped: this.stopped.has(id), generation: this.rt.generationOf(id), ...(lastExit === undefined ? {} : { lastExit }) }
+    })
   }
 
   /**
@@ -94,7 +113,7 @@ export class Admin {
     this.stopped.add(id)
     this.detector.workerExited(id)
     await this.rt.waitUp(id)
-    await this.callNode(id, 'stop')
+    await this.late(this.callNode(id, 'stop'), 'stopNode')
     // A node back from a crash was announced up meanwhile, which made it healthy again.
     this.detector.workerExited(id)
   }
@@ -103,7 +122,7 @@ export class Admin {
   async startNode(id: number): Promise<void> {
     this.checkId(id)
     await this.rt.waitUp(id)
-    await this.callNode(id, 'start')
+    await this.late(this.callNode(id, 'start'), 'startNode')
     this.stopped.delete(id)
     this.detector.workerStarted(id)
   }
@@ -130,7 +149,9 @@ export class Admin {
   async replicaValues(key: string | Uint8Array): Promise<Record<number, Buffer[] | undefined>> {
     const k = checkKey(key)
     const { answers, unresponsive } = await this.eachReady((id) => this.callNode<Uint8Array | undefined>(id, 'readLocal', [k]))
-    if (unresponsive.length > 0) throw new KvError('KV_TIMEOUT', `nodes ${unresponsive.join(', ')} did not answer within ${this.timeoutMs} ms`, { nodes: unresponsive.join(',') })
+    if (unresponsive.length > 0) {
+      throw new KvError('KV_TIMEOUT', `${unresponsive.length === 1 ? 'node' : 'nodes'} ${unresponsive.join(', ')} did not answer within ${this.timeoutMs} ms`, { nodes: unresponsive })
+    }
     const out: Record<number, Buffer[] | undefined> = {}
     for (const [id, raw] of [...answers].sort((a, b) => a[0] - b[0])) {
       out[id] = raw === undefined ? undefined : liveSiblings(decodeObject(Buffer.from(raw)), Date.now()).map((s) => s.value)
@@ -155,13 +176,14 @@ export class Admin {
     for (;;) {
       // A node that is down, restarting or stopped keeps its hints on disk: they count once it is back.
       const running = this.rt.nodeIds().filter((id) => this.rt.isReady(id) && !this.stopped.has(id))
-      const callMs = Math.max(1, Math.min(this.timeoutMs, until - Date.now()))
+      const callMs = Math.max(Math.min(drainPollMsMin, this.timeoutMs), Math.min(this.timeoutMs, until - Date.now()))
       const { answers, unresponsive } = await this.eachReady((id) => this.callNode<number>(id, 'hintBytes', [], callMs), running)
       const down = this.rt.nodeIds().length - answers.size - unresponsive.length // (or exited meanwhile)
       let pending = 0
       for (const bytes of answers.values()) pending += bytes
       if (pending === 0 && down === 0 && unresponsive.length === 0) return
-      if (Date.now() >= until) {
+      // (With too little time left for another round, nodes would be judged on a deadline too short to answer.)
+      if (Date.now() + drainPollMsMin >= until) {
         throw new KvError(
           'KV_TIMEOUT',
           `hints not drained after ${timeoutMs} ms (${pending} bytes pending, ${down} nodes down or stopped, ${unresponsive.length} not answering)`,
@@ -174,7 +196,10 @@ export class Admin {
 
   async stats(): Promise<ClusterStats> {
     const { answers, unresponsive } = await this.eachReady((id) =>
-      this.rt.call(id, 'stats', async (c) => ({ ...((await c.call('stats')) as NodeStats), endpoint: await c.stats() }), this.timeoutMs),
+      this.rt.call(id, 'stats', async (c) => {
+        const [s, endpoint] = await Promise.all([c.call('stats') as Promise<NodeStats>, c.stats()])
+        return { ...s, endpoint }
+      }, this.timeoutMs),
     )
     const nodes = [...answers].sort((a, b) => a[0] - b[0]).map(([, s]) => s)
     return { client: { ...this.driver.stats(), endpoint: { ...this.rt.endpoint.stats } }, nodes, unresponsive }

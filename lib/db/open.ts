@@ -3,6 +3,7 @@
 // and returns a Database whose requests are coordinated on this thread by default.
 
 import fs from 'node:fs'
+import { nodeStopTimeoutMs } from '../constants'
 import { KvError } from '../errors'
 import { LocalTransport } from '../transport'
 import { Runtime } from '../runtime'
@@ -39,7 +40,7 @@ export async function open(options: OpenOptions): Promise<Database> {
     tombstoneGraceMs: o.tombstoneGraceMs,
     readCaches,
   }
-  const rt = await Runtime.start({ nodes: o.nodes, setupModule: nodeSetupModule, setupData, nodeNice: o.nodeNice })
+  const rt = await Runtime.start({ nodes: o.nodes, setupModule: nodeSetupModule, setupData, nodeNice: o.nodeNice, hangTimeoutMs: o.nodeHangTimeoutMs })
   const transport = new LocalTransport(rt.endpoint)
   const detector = new SuspicionTable()
   const caches = readCaches.map((b) => (b === undefined ? undefined : new RowCache(b)))
@@ -55,10 +56,14 @@ export async function open(options: OpenOptions): Promise<Database> {
   const admin = new Admin(rt, driver, detector, o.controlTimeoutMs)
   const shutdown = async (): Promise<void> => {
     // Stop each running node cleanly first (engines closed with their clean marker), then the
-    // threads. A node that does not answer within controlTimeoutMs (its thread blocked) is
-    // terminated by rt.close() and recovers from its log at the next open.
-    const stops = rt.nodeIds().filter((id) => rt.isReady(id)).map((id) => rt.call(id, 'stop', (c) => c.call('stop') as Promise<unknown>, o.controlTimeoutMs))
-    await Promise.all(stops.map((p) => p.catch(() => undefined)))
+    // threads. A node that does not answer a ping within controlTimeoutMs (its thread blocked)
+    // is not waited for: rt.close() terminates it, and it recovers from its log at the next
+    // open. One that answers has nodeStopTimeoutMs to finish its stop (a flush may be running).
+    const stop = async (id: number): Promise<void> => {
+      await rt.call(id, 'ping', (c) => c.ping(), o.controlTimeoutMs)
+      await rt.call(id, 'stop', (c) => c.call('stop') as Promise<unknown>, nodeStopTimeoutMs)
+    }
+    await Promise.all(rt.nodeIds().filter((id) => rt.isReady(id)).map((id) => stop(id).catch(() => undefined)))
     driver.close()
     await rt.close()
   }

@@ -3,7 +3,7 @@
 // is KV_INVALID_ARGUMENT, before any worker starts.
 
 import os from 'node:os'
-import { controlTimeoutMsDefault, hintAgeMsMax, nodeNiceDefault, readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax, tombstoneGraceMsDefault, ttlMsMax } from '../constants'
+import { controlTimeoutMsDefault, hintAgeMsMax, nodeHangTimeoutMsDefault, nodeNiceDefault, readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax, tombstoneGraceMsDefault, ttlMsMax } from '../constants'
 import { invalidArgument } from '../errors'
 import { checkNodeNice } from '../runtime/thread'
 import { checkReadCacheBytes, resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../cluster'
@@ -40,6 +40,8 @@ export interface OpenOptions extends ClusterOptions {
   tombstoneGraceMs?: number
   /** Deadline of a control-plane call to a node: db.admin's calls, the clean stop in close() (default 10000). */
   controlTimeoutMs?: number
+  /** A node whose thread answers no heartbeat for this long is terminated and restarted, as after a crash (default 30000; 0 = never). */
+  nodeHangTimeoutMs?: number
 }
 
 export interface ResolvedOpenOptions extends ResolvedClusterOptions {
@@ -51,9 +53,10 @@ export interface ResolvedOpenOptions extends ResolvedClusterOptions {
   readonly nodeNice: number
   readonly tombstoneGraceMs: number
   readonly controlTimeoutMs: number
+  readonly nodeHangTimeoutMs: number
 }
 
-const extra = ['coordination', 'replicaTimeoutMs', 'hints', 'readCacheBytes', 'nodeNice', 'tombstoneGraceMs', 'controlTimeoutMs']
+const extra = ['coordination', 'replicaTimeoutMs', 'hints', 'readCacheBytes', 'nodeNice', 'tombstoneGraceMs', 'controlTimeoutMs', 'nodeHangTimeoutMs']
 
 function positiveInt(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined
@@ -93,5 +96,8 @@ export function resolveOpenOptions(input: unknown): ResolvedOpenOptions {
   }
   const controlTimeoutMs = positiveInt(o['controlTimeoutMs'], 'controlTimeoutMs') ?? controlTimeoutMsDefault
   if (controlTimeoutMs > requestTimeoutMsMax) throw invalidArgument(`controlTimeoutMs must be at most ${requestTimeoutMsMax}`, { controlTimeoutMs })
-  return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0, nodeNice, tombstoneGraceMs, controlTimeoutMs }
+  const hang = o['nodeHangTimeoutMs'] ?? nodeHangTimeoutMsDefault
+  const nodeHangTimeoutMs = hang === 0 ? 0 : positiveInt(hang, 'nodeHangTimeoutMs')!
+  if (nodeHangTimeoutMs > requestTimeoutMsMax) throw invalidArgument(`nodeHangTimeoutMs must be at most ${requestTimeoutMsMax}`, { nodeHangTimeoutMs })
+  return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0, nodeNice, tombstoneGraceMs, controlTimeoutMs, nodeHangTimeoutMs }
 }

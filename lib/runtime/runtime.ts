@@ -33,6 +33,8 @@ export interface RuntimeOptions {
   clock?: Clock
   restartBackoffMsMin?: number
   restartBackoffMsMax?: number
+  /** The supervisor's watchdog (RUNTIME.md §8): a node that answers no heartbeat for this long is restarted. 0 (default): off. */
+  hangTimeoutMs?: number
   onNodeExit?: (id: number, generation: number, exitCode: number) => void
 }
 
@@ -53,6 +55,8 @@ export class Runtime {
       throw invalidArgument(`ringBytes must be a power of two in [${mailboxRingBytesMin}, ${mailboxRingBytesMax}]`, { ringBytes })
     }
     const nice = checkNodeNice(opts.nodeNice ?? 0)
+    const hangTimeoutMs = opts.hangTimeoutMs ?? 0
+    if (!Number.isInteger(hangTimeoutMs) || hangTimeoutMs < 0) throw invalidArgument('hangTimeoutMs must be a non-negative integer', { hangTimeoutMs })
     // libuv's thread pool starts all its threads at the first queued job of the process, and
     // they inherit the nice value of the thread that queued it: queue one from here before the
     // nodes lower their priority, so that the application's pool keeps its own (§11).
@@ -67,6 +71,7 @@ export class Runtime {
       ringBytes, nice, idle, clock,
       restartBackoffMsMin: opts.restartBackoffMsMin,
       restartBackoffMsMax: opts.restartBackoffMsMax,
+      hangTimeoutMs,
       onNodeExit: opts.onNodeExit,
     })
     const rt = new Runtime(endpoint, supervisor, opts.nodes)
@@ -108,6 +113,11 @@ export class Runtime {
     return this.supervisor.generationOf(id)
   }
 
+  /** Why node `id`'s last worker ended: 'exited with code N', or the watchdog's reason; undefined if none has. */
+  lastExitOf(id: number): string | undefined {
+    return this.supervisor.lastExitOf(id)
+  }
+
   /** The control plane of node `id` (comlink): stats, ping, crash, setup's functions. */
   control(id: number): Comlink.Remote<NodeControl> {
     return this.supervisor.control(id)
@@ -115,7 +125,11 @@ export class Runtime {
 
   /** A control-plane call to node `id`, bounded by `timeoutMs` (Supervisor.call). */
   call<T>(id: number, what: string, f: (c: Comlink.Remote<NodeControl>) => Promise<T>, timeoutMs: number): Promise<T> {
-    assertInteger(id, 1, this.nodes, 'node id')
+    try {
+      assertInteger(id, 1, this.nodes, 'node id')
+    } catch (err) {
+      return Promise.reject(err)
+    }
     return this.supervisor.call(id, what, f, timeoutMs)
   }
 

@@ -10,6 +10,7 @@ import { assert } from '../assert'
 import {
   closeDrainMs,
   closeTimeoutMs,
+  heartbeatIntervalMs,
   nodeStartTimeoutMs,
   restartAttemptsMax,
   restartBackoffMsMax,
@@ -36,6 +37,11 @@ export interface SupervisorOptions {
   clock: Clock
   restartBackoffMsMin?: number
   restartBackoffMsMax?: number
+  /**
+   * A node that has not answered a heartbeat ping within this is terminated (and restarted as
+   * after a crash): its thread is hung (§8). 0 turns the watchdog off (the default).
+   */
+  hangTimeoutMs?: number
   /** Called when a node exits unexpectedly (before any restart). */
   onNodeExit?: (id: number, generation: number, exitCode: number) => void
 }
@@ -61,6 +67,12 @@ interface Slot {
   exited: Promise<void>
   /** Control calls (call()) to the current worker not settled yet: each fails them when it exits. */
   calls: Set<() => void>
+  /** The watchdog's wait before the next heartbeat of the current worker. */
+  heartbeat: TimerHandle | undefined
+  /** Why the last worker of this node ended ('exited with code 1', or the watchdog's reason). */
+  lastExit: string | undefined
+  /** Set when the watchdog terminates the worker: the reason its exit gets. */
+  hung: string | undefined
 }
 
 export class Supervisor {
@@ -79,6 +91,7 @@ export class Supervisor {
       this.slots.push({
         id, generation: 0, state: 'down', worker: undefined, doorbell: createDoorbell(), control: undefined, controlPort: undefined,
         upSinceMs: 0, backoffMs: opts.restartBackoffMsMin ?? restartBackoffMsMin, attempts: 0, timer: undefined, waiters: [], lastFailure: undefined, exited: Promise.resolve(), calls: new Set(),
+        heartbeat: undefined, lastExit: undefined, hung: undefined,
       })
     }
   }
@@ -177,6 +190,7 @@ export class Supervisor {
     s.state = 'up'
     s.upSinceMs = this.opts.clock.monotonicMs()
     s.attempts = 0
+    this.scheduleHeartbeat(s, worker)
     const waiters = s.waiters
     s.waiters = []
     for (const w of waiters) w.resolve()
@@ -195,6 +209,10 @@ export class Supervisor {
     const calls = s.calls
     s.calls = new Set()
     for (const exitedFirst of calls) exitedFirst()
+    s.heartbeat?.cancel()
+    s.heartbeat = undefined
+    s.lastExit = s.hung ?? `exited with code ${code}`
+    s.hung = undefined
     s.timer?.cancel()
     s.timer = undefined
     s.worker = undefined
@@ -233,6 +251,7 @@ export class Supervisor {
    */
   waitUp(id: number): Promise<void> {
     const s = this.slot(id)
+    if (this.closing !== undefined) return Promise.reject(new KvError('KV_CLOSED', 'the runtime is closed'))
     if (s.state === 'up') return Promise.resolve()
     if (s.state === 'failed') return Promise.reject(this.failedError(s))
     return new Promise((resolve, reject) => s.waiters.push({ resolve, reject }))
@@ -254,6 +273,11 @@ export class Supervisor {
     return this.slot(id).generation
   }
 
+  /** Why node `id`'s last worker ended (its exit code, or the watchdog's reason); undefined if none has. */
+  lastExitOf(id: number): string | undefined {
+    return this.slot(id).lastExit
+  }
+
   control(id: number): Comlink.Remote<NodeControl> {
     const c = this.slot(id).control
     if (c === undefined) throw new KvError('KV_UNAVAILABLE', `node ${id} is not running`, { node: id })
@@ -264,23 +288,74 @@ export class Supervisor {
    * A control-plane call to node `id` (`f` on its comlink API), bounded: KV_TIMEOUT when the
    * node has not answered within `timeoutMs` (its thread is blocked, or busy for that long),
    * KV_UNAVAILABLE when it is not running or exits first. A comlink call alone never settles
-   * in either case (RUNTIME.md §10).
+   * in either case (RUNTIME.md §10). KV_CLOSED when close() ended the worker.
    */
   call<T>(id: number, what: string, f: (c: Comlink.Remote<NodeControl>) => Promise<T>, timeoutMs: number): Promise<T> {
     const s = this.slot(id)
-    const c = this.control(id)
+    let c: Comlink.Remote<NodeControl>
+    try {
+      c = this.control(id)
+    } catch (err) {
+      return Promise.reject(err)
+    }
     const calls = s.calls
     return new Promise<T>((resolve, reject) => {
-      const exitedFirst = (): void => reject(new KvError('KV_UNAVAILABLE', `node ${id} exited before it answered ${what}`, { node: id }))
-      const timer = this.opts.clock.setTimeout(() => {
-        reject(new KvError('KV_TIMEOUT', `node ${id} did not answer ${what} within ${timeoutMs} ms: its thread is blocked or busy`, { node: id, timeoutMs }))
-      }, timeoutMs)
-      calls.add(exitedFirst)
-      f(c).then(resolve, reject).finally(() => {
+      // Settled once, by whichever comes first: the answer, the deadline, the worker's exit.
+      let done = false
+      const settle = (): void => {
+        done = true
         timer.cancel()
         calls.delete(exitedFirst)
-      })
+      }
+      const exitedFirst = (): void => {
+        settle()
+        if (this.closing !== undefined) reject(new KvError('KV_CLOSED', `the runtime closed before node ${id} answered ${what}`, { node: id }))
+        else reject(new KvError('KV_UNAVAILABLE', `node ${id} exited before it answered ${what}`, { node: id }))
+      }
+      const timer = this.opts.clock.setTimeout(() => {
+        // Judged after this turn's I/O: when this thread itself was held past the deadline (a
+        // long synchronous task), the answer may be waiting in the port, read after timers.
+        setImmediate(() => {
+          if (done) return
+          settle()
+          reject(new KvError('KV_TIMEOUT', `node ${id} did not answer ${what} within ${timeoutMs} ms: its thread is blocked or busy`, { node: id, timeoutMs }))
+        })
+      }, timeoutMs)
+      calls.add(exitedFirst)
+      f(c).then(
+        (v) => {
+          settle()
+          resolve(v)
+        },
+        (e: unknown) => {
+          settle()
+          reject(e)
+        },
+      )
     })
+  }
+
+  /**
+   * The watchdog (§8): pings the node `heartbeatIntervalMs` after its last answer; a node that
+   * has not answered within hangTimeoutMs is terminated, and restarted as after a crash.
+   */
+  private scheduleHeartbeat(s: Slot, worker: Worker): void {
+    const hangMs = this.opts.hangTimeoutMs ?? 0
+    if (hangMs <= 0) return
+    s.heartbeat = this.opts.clock.setTimeout(() => {
+      s.heartbeat = undefined
+      if (s.worker !== worker || this.closing !== undefined) return
+      this.call(s.id, 'a heartbeat ping', (c) => c.ping(), hangMs).then(
+        () => {
+          if (s.worker === worker && this.closing === undefined) this.scheduleHeartbeat(s, worker)
+        },
+        (err: unknown) => {
+          if (s.worker !== worker || this.closing !== undefined || !(err instanceof KvError && err.code === 'KV_TIMEOUT')) return
+          s.hung = `terminated by the watchdog: no answer to a heartbeat within ${hangMs} ms`
+          void worker.terminate()
+        },
+      )
+    }, heartbeatIntervalMs)
   }
 
   /** Test hook: terminates node `id` as a crash would; the supervisor restarts it. */
@@ -305,7 +380,11 @@ export class Supervisor {
     const ep = this.endpoint
     const clock = this.opts.clock
     ep.refuse(new KvError('KV_CLOSED', 'the runtime is closing'))
-    for (const s of this.slots) s.timer?.cancel()
+    for (const s of this.slots) {
+      s.timer?.cancel()
+      s.heartbeat?.cancel()
+      s.heartbeat = undefined
+    }
     const until = clock.monotonicMs() + closeDrainMs
     while ((ep.pendingRequests > 0 || ep.hasQueued) && clock.monotonicMs() < until) {
       await new Promise<void>((resolve) => clock.setTimeout(resolve, 1))

@@ -89,7 +89,7 @@ t.test('admin views and stopNode while a node restarts after a crash', async (tt
   tt.ok(down > 0 && back, `node 2 was seen down ${down} times, then back`)
   await db.admin.crashNode(2)
   await db.admin.stopNode(2) // waits for the restart, then stops it
-  tt.same(db.admin.nodes().find((n) => n.id === 2), { id: 2, up: true, stopped: true, generation: 3 })
+  tt.same(db.admin.nodes().find((n) => n.id === 2), { id: 2, up: true, stopped: true, generation: 3, lastExit: 'exited with code 1' })
   await db.admin.startNode(2)
   tt.equal((await db.get('k'))?.value.toString(), 'v')
 })
