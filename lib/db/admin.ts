@@ -89,7 +89,7 @@ export class Admin {
     } catch (err) {
       if (!notAnswering(err)) throw err
       const e = err as KvError
-      throw new KvError('KV_TIMEOUT', `${e.message}; it may still take effect once the node answers: call ${op} again to be sure`, e.details)
+      throw new KvError('KV_TIMEOUT', `${e.message}; it may still take effect once the node answers, or not if the watchdog restarts the node: call ${op} again to be sure`, e.details)
     }
   }
 

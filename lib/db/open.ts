@@ -56,12 +56,23 @@ export async function open(options: OpenOptions): Promise<Database> {
   const admin = new Admin(rt, driver, detector, o.controlTimeoutMs)
   const shutdown = async (): Promise<void> => {
     // Stop each running node cleanly first (engines closed with their clean marker), then the
-    // threads. A node that does not answer a ping within controlTimeoutMs (its thread blocked)
-    // is not waited for: rt.close() terminates it, and it recovers from its log at the next
-    // open. One that answers has nodeStopTimeoutMs to finish its stop (a flush may be running).
+    // threads; no node is restarted meanwhile. A node that does not answer a ping within
+    // controlTimeoutMs (its thread blocked) is not waited for: rt.close() terminates it, and it
+    // recovers from its log at the next open. One that answers has up to nodeStopTimeoutMs to
+    // finish its stop (a flush may be running) while it goes on answering pings.
+    rt.beginClose()
     const stop = async (id: number): Promise<void> => {
-      await rt.call(id, 'ping', (c) => c.ping(), o.controlTimeoutMs)
-      await rt.call(id, 'stop', (c) => c.call('stop') as Promise<unknown>, nodeStopTimeoutMs)
+      const ping = (): Promise<string> => rt.call(id, 'ping', (c) => c.ping(), o.controlTimeoutMs)
+      await ping()
+      let stopped = false
+      const stopping = rt.call(id, 'stop', (c) => c.call('stop') as Promise<unknown>, nodeStopTimeoutMs).finally(() => (stopped = true))
+      stopping.catch(() => undefined)
+      while (!stopped) {
+        let tick: NodeJS.Timeout | undefined
+        await Promise.race([stopping, new Promise((r) => (tick = setTimeout(r, o.controlTimeoutMs)))]).catch(() => undefined)
+        clearTimeout(tick)
+        if (!stopped) await ping()
+      }
     }
     await Promise.all(rt.nodeIds().filter((id) => rt.isReady(id)).map((id) => stop(id).catch(() => undefined)))
     driver.close()

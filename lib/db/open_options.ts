@@ -3,7 +3,7 @@
 // is KV_INVALID_ARGUMENT, before any worker starts.
 
 import os from 'node:os'
-import { controlTimeoutMsDefault, hintAgeMsMax, nodeHangTimeoutMsDefault, nodeNiceDefault, readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax, tombstoneGraceMsDefault, ttlMsMax } from '../constants'
+import { controlTimeoutMsDefault, heartbeatIntervalMs, hintAgeMsMax, nodeHangTimeoutMsDefault, nodeNiceDefault, readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax, tombstoneGraceMsDefault, ttlMsMax } from '../constants'
 import { invalidArgument } from '../errors'
 import { checkNodeNice } from '../runtime/thread'
 import { checkReadCacheBytes, resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../cluster'
@@ -98,6 +98,8 @@ export function resolveOpenOptions(input: unknown): ResolvedOpenOptions {
   if (controlTimeoutMs > requestTimeoutMsMax) throw invalidArgument(`controlTimeoutMs must be at most ${requestTimeoutMsMax}`, { controlTimeoutMs })
   const hang = o['nodeHangTimeoutMs'] ?? nodeHangTimeoutMsDefault
   const nodeHangTimeoutMs = hang === 0 ? 0 : positiveInt(hang, 'nodeHangTimeoutMs')!
-  if (nodeHangTimeoutMs > requestTimeoutMsMax) throw invalidArgument(`nodeHangTimeoutMs must be at most ${requestTimeoutMsMax}`, { nodeHangTimeoutMs })
+  if (nodeHangTimeoutMs !== 0 && (nodeHangTimeoutMs < heartbeatIntervalMs || nodeHangTimeoutMs > requestTimeoutMsMax)) {
+    throw invalidArgument(`nodeHangTimeoutMs must be 0 (no watchdog) or in [${heartbeatIntervalMs}, ${requestTimeoutMsMax}]`, { nodeHangTimeoutMs })
+  }
   return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0, nodeNice, tombstoneGraceMs, controlTimeoutMs, nodeHangTimeoutMs }
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type * as Comlink from 'comlink'
 import { assertInteger } from '../assert'
-import { endpointsMax, mailboxRingBytesDefault, mailboxRingBytesMax, mailboxRingBytesMin } from '../constants'
+import { endpointsMax, mailboxRingBytesDefault, mailboxRingBytesMax, mailboxRingBytesMin, requestTimeoutMsMax } from '../constants'
 import { invalidArgument } from '../errors'
 import { systemClock, type Clock } from '../util'
 import type { NodeControl } from './control'
@@ -56,7 +56,9 @@ export class Runtime {
     }
     const nice = checkNodeNice(opts.nodeNice ?? 0)
     const hangTimeoutMs = opts.hangTimeoutMs ?? 0
-    if (!Number.isInteger(hangTimeoutMs) || hangTimeoutMs < 0) throw invalidArgument('hangTimeoutMs must be a non-negative integer', { hangTimeoutMs })
+    if (!Number.isInteger(hangTimeoutMs) || hangTimeoutMs < 0 || hangTimeoutMs > requestTimeoutMsMax) {
+      throw invalidArgument(`hangTimeoutMs must be an integer in [0, ${requestTimeoutMsMax}]`, { hangTimeoutMs })
+    }
     // libuv's thread pool starts all its threads at the first queued job of the process, and
     // they inherit the nice value of the thread that queued it: queue one from here before the
     // nodes lower their priority, so that the application's pool keeps its own (§11).
@@ -131,6 +133,11 @@ export class Runtime {
       return Promise.reject(err)
     }
     return this.supervisor.call(id, what, f, timeoutMs)
+  }
+
+  /** Stops restarts and the watchdog, fails waitUp with KV_CLOSED: for stopping nodes cleanly before close() (RUNTIME.md §9). */
+  beginClose(): void {
+    this.supervisor.beginClose()
   }
 
   /** Test hook: kills node `id` (as a crash); it is restarted after the backoff. */

@@ -60,7 +60,7 @@ interface Slot {
   backoffMs: number
   attempts: number
   timer: TimerHandle | undefined
-  /** waitUp callers: resolved when the node is up (or the runtime closed), rejected when it failed for good. */
+  /** waitUp callers: resolved when the node is up, rejected when it failed for good or the runtime is closing. */
   waiters: { resolve: () => void; reject: (err: KvError) => void }[]
   /** Why the last start failed (its setup's error, or the worker's exit code), for the give-up error. */
   lastFailure: string | undefined
@@ -80,6 +80,8 @@ export class Supervisor {
   /** rings.get(`${from}>${to}`): the ring `from` writes and `to` reads, for their current generations. */
   private readonly rings = new Map<string, SharedArrayBuffer>()
   private closing: Promise<{ requestsFailed: number; messagesUndelivered: number }> | undefined
+  /** Set by beginClose(): no restart, no heartbeat, no new waitUp from now on. */
+  private windingDown = false
   private startFailure: ((err: Error) => void) | undefined
 
   constructor(
@@ -211,6 +213,7 @@ export class Supervisor {
     for (const exitedFirst of calls) exitedFirst()
     s.heartbeat?.cancel()
     s.heartbeat = undefined
+    const hung = s.hung !== undefined
     s.lastExit = s.hung ?? `exited with code ${code}`
     s.hung = undefined
     s.timer?.cancel()
@@ -226,10 +229,12 @@ export class Supervisor {
     this.endpoint.removePeer(s.id, generation)
     for (const o of this.slots) if (o.worker !== undefined) this.post(o, { t: 'peer-down', id: s.id, generation })
     this.opts.onNodeExit?.(s.id, generation, code)
+    if (this.windingDown) return
     const now = this.opts.clock.monotonicMs()
     const min = this.opts.restartBackoffMsMin ?? restartBackoffMsMin
     const max = this.opts.restartBackoffMsMax ?? restartBackoffMsMax
-    if (wasUp && now - s.upSinceMs >= restartStableMs) s.backoffMs = min
+    // (Not after a watchdog kill: a node that hangs every time is restarted ever more slowly.)
+    if (wasUp && now - s.upSinceMs >= restartStableMs && !hung) s.backoffMs = min
     const delay = s.backoffMs
     s.backoffMs = Math.min(max, s.backoffMs * 2)
     if (++s.attempts > restartAttemptsMax) {
@@ -246,12 +251,12 @@ export class Supervisor {
   }
 
   /**
-   * Resolves when node `id` is up (now or after its restart), or when the runtime has closed;
-   * rejects (KV_UNAVAILABLE) if the supervisor gave up restarting it.
+   * Resolves when node `id` is up (now or after its restart); rejects KV_UNAVAILABLE if the
+   * supervisor gave up restarting it, KV_CLOSED once the runtime is closing.
    */
   waitUp(id: number): Promise<void> {
     const s = this.slot(id)
-    if (this.closing !== undefined) return Promise.reject(new KvError('KV_CLOSED', 'the runtime is closed'))
+    if (this.windingDown) return Promise.reject(new KvError('KV_CLOSED', 'the runtime is closed'))
     if (s.state === 'up') return Promise.resolve()
     if (s.state === 'failed') return Promise.reject(this.failedError(s))
     return new Promise((resolve, reject) => s.waiters.push({ resolve, reject }))
@@ -309,7 +314,7 @@ export class Supervisor {
       }
       const exitedFirst = (): void => {
         settle()
-        if (this.closing !== undefined) reject(new KvError('KV_CLOSED', `the runtime closed before node ${id} answered ${what}`, { node: id }))
+        if (this.windingDown) reject(new KvError('KV_CLOSED', `the runtime closed before node ${id} answered ${what}`, { node: id }))
         else reject(new KvError('KV_UNAVAILABLE', `node ${id} exited before it answered ${what}`, { node: id }))
       }
       const timer = this.opts.clock.setTimeout(() => {
@@ -322,7 +327,14 @@ export class Supervisor {
         })
       }, timeoutMs)
       calls.add(exitedFirst)
-      f(c).then(
+      let answer: Promise<T>
+      try {
+        answer = f(c)
+      } catch (err) {
+        settle()
+        return reject(err)
+      }
+      answer.then(
         (v) => {
           settle()
           resolve(v)
@@ -341,16 +353,17 @@ export class Supervisor {
    */
   private scheduleHeartbeat(s: Slot, worker: Worker): void {
     const hangMs = this.opts.hangTimeoutMs ?? 0
-    if (hangMs <= 0) return
+    if (hangMs <= 0 || this.windingDown) return
+    s.heartbeat?.cancel()
     s.heartbeat = this.opts.clock.setTimeout(() => {
       s.heartbeat = undefined
-      if (s.worker !== worker || this.closing !== undefined) return
+      if (s.worker !== worker || this.windingDown) return
       this.call(s.id, 'a heartbeat ping', (c) => c.ping(), hangMs).then(
         () => {
-          if (s.worker === worker && this.closing === undefined) this.scheduleHeartbeat(s, worker)
+          if (s.worker === worker) this.scheduleHeartbeat(s, worker)
         },
         (err: unknown) => {
-          if (s.worker !== worker || this.closing !== undefined || !(err instanceof KvError && err.code === 'KV_TIMEOUT')) return
+          if (s.worker !== worker || this.windingDown || !(err instanceof KvError && err.code === 'KV_TIMEOUT')) return
           s.hung = `terminated by the watchdog: no answer to a heartbeat within ${hangMs} ms`
           void worker.terminate()
         },
@@ -371,6 +384,27 @@ export class Supervisor {
     return this.slots.filter((s) => s.worker !== undefined).length
   }
 
+  /**
+   * The first step of close (§9), for a caller that stops its nodes cleanly before close():
+   * no node is restarted or pinged by the watchdog from now on, and waitUp fails KV_CLOSED
+   * (waiting ones too). The nodes and the data plane run on.
+   */
+  beginClose(): void {
+    if (this.windingDown) return
+    this.windingDown = true
+    for (const s of this.slots) {
+      if (s.state !== 'starting') {
+        s.timer?.cancel() // a pending restart (a starting node keeps its start deadline)
+        s.timer = undefined
+      }
+      s.heartbeat?.cancel()
+      s.heartbeat = undefined
+      const waiters = s.waiters
+      s.waiters = []
+      for (const w of waiters) w.reject(new KvError('KV_CLOSED', 'the runtime is closed'))
+    }
+  }
+
   close(): Promise<{ requestsFailed: number; messagesUndelivered: number }> {
     this.closing ??= this.closeImpl()
     return this.closing
@@ -379,12 +413,9 @@ export class Supervisor {
   private async closeImpl(): Promise<{ requestsFailed: number; messagesUndelivered: number }> {
     const ep = this.endpoint
     const clock = this.opts.clock
+    this.beginClose()
     ep.refuse(new KvError('KV_CLOSED', 'the runtime is closing'))
-    for (const s of this.slots) {
-      s.timer?.cancel()
-      s.heartbeat?.cancel()
-      s.heartbeat = undefined
-    }
+    for (const s of this.slots) s.timer?.cancel()
     const until = clock.monotonicMs() + closeDrainMs
     while ((ep.pendingRequests > 0 || ep.hasQueued) && clock.monotonicMs() < until) {
       await new Promise<void>((resolve) => clock.setTimeout(resolve, 1))
@@ -401,12 +432,7 @@ export class Supervisor {
         await s.exited
       }
     }))
-    for (const s of this.slots) {
-      s.timer?.cancel()
-      const waiters = s.waiters
-      s.waiters = []
-      for (const w of waiters) w.resolve()
-    }
+    for (const s of this.slots) s.timer?.cancel()
     return ep.close(new KvError('KV_CLOSED', 'the runtime is closed'))
   }
 }
