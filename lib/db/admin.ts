@@ -4,7 +4,7 @@
 // KV_TIMEOUT, or, for the views (stats, hints), appear in `unresponsive`. None of this is on
 // the data plane.
 
-import { KvError } from '../errors'
+import { KvError, isKvError } from '../errors'
 import type { Runtime, EndpointStats, ThreadTimes } from '../runtime'
 import { decodeObject, checkKey, liveSiblings, type NodeStats, type RequestDriver, type SuspicionTable, type DriverStats } from '../cluster'
 
@@ -41,10 +41,6 @@ export interface ClusterStats {
 /** drainHints gives each poll of a node at least this long (its last poll comes this long before its deadline). */
 const drainPollMsMin = 100
 
-/** Whether `err` says the node did not answer in time (the views list it as unresponsive). */
-function notAnswering(err: unknown): boolean {
-  return err instanceof KvError && err.code === 'KV_TIMEOUT'
-}
 
 export class Admin {
   private readonly stopped = new Set<number>()
@@ -74,8 +70,8 @@ export class Admin {
       try {
         answers.set(id, await f(id))
       } catch (err) {
-        if (notAnswering(err)) unresponsive.push(id)
-        else if (!(err instanceof KvError && err.code === 'KV_UNAVAILABLE')) throw err
+        if (isKvError(err, 'KV_TIMEOUT')) unresponsive.push(id)
+        else if (!isKvError(err, 'KV_UNAVAILABLE')) throw err
       }
     }))
     unresponsive.sort((a, b) => a - b)
@@ -87,9 +83,8 @@ export class Admin {
     try {
       await call
     } catch (err) {
-      if (!notAnswering(err)) throw err
-      const e = err as KvError
-      throw new KvError('KV_TIMEOUT', `${e.message}; it may still take effect once the node answers, or not if the watchdog restarts the node: call ${op} again to be sure`, e.details)
+      if (!isKvError(err, 'KV_TIMEOUT')) throw err
+      throw new KvError('KV_TIMEOUT', `${err.message}; it may still take effect once the node answers, or not if the watchdog restarts the node: call ${op} again to be sure`, err.details)
     }
   }
 

@@ -17,7 +17,7 @@ import {
   restartBackoffMsMin,
   restartStableMs,
 } from '../constants'
-import { KvError } from '../errors'
+import { KvError, isKvError } from '../errors'
 import type { Clock, TimerHandle } from '../util'
 import type { FromNode, NodeControl, NodeWorkerData, ToNode } from './control'
 import { createDoorbell } from './doorbell'
@@ -363,7 +363,7 @@ export class Supervisor {
           if (s.worker === worker) this.scheduleHeartbeat(s, worker)
         },
         (err: unknown) => {
-          if (s.worker !== worker || this.windingDown || !(err instanceof KvError && err.code === 'KV_TIMEOUT')) return
+          if (s.worker !== worker || this.windingDown || !isKvError(err, 'KV_TIMEOUT')) return
           s.hung = `terminated by the watchdog: no answer to a heartbeat within ${hangMs} ms`
           void worker.terminate()
         },

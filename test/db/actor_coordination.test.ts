@@ -5,7 +5,7 @@
 
 import t from 'tap'
 import { rejection } from '../support/tmp'
-import { sleep, strs, testCluster, writeLoad } from './cluster_support'
+import { missingReads, sleep, strs, testCluster, writeLoad } from './cluster_support'
 
 t.test('actor placement: set, get, delete, contexts and siblings', async (tt) => {
   const db = await testCluster(tt, { coordination: 'actor' })
@@ -67,9 +67,7 @@ t.test('actor placement: acknowledged writes survive a node crash under load', a
   await load.stop()
   tt.comment(`acknowledged ${acked.size}, failed ${load.failed()}`)
   await db.admin.drainHints({ timeoutMs: 20_000 })
-  const missing: string[] = []
-  for (const [k, v] of acked) if ((await db.get(k, { r: 2 }))?.value.toString() !== v) missing.push(k)
-  tt.same(missing, [], 'every acknowledged write reads back with R=2')
+  tt.same(await missingReads(db, acked), [], 'every acknowledged write reads back with R=2')
 })
 
 t.test('actor placement: no live replica gives KV_UNAVAILABLE', async (tt) => {

@@ -66,3 +66,10 @@ export function writeLoad(db: Database, writers: number, perWriter: number): Wri
     },
   }
 }
+
+/** The acknowledged keys whose read with R = `r` does not return the acknowledged value. */
+export async function missingReads(db: Database, acked: ReadonlyMap<string, string>, r = 2): Promise<string[]> {
+  const missing: string[] = []
+  for (const [k, v] of acked) if ((await db.get(k, { r }))?.value.toString() !== v) missing.push(k)
+  return missing
+}

@@ -3,7 +3,7 @@
 // replica of its preference list holds it.
 
 import t from 'tap'
-import { sleep, strs, testCluster, writeLoad } from './cluster_support'
+import { missingReads, sleep, strs, testCluster, writeLoad } from './cluster_support'
 
 t.test('acknowledged W=2 writes survive a node crash and restart; repair brings every replica up to date', async (tt) => {
   const db = await testCluster(tt, { durability: 'interval', replicaTimeoutMs: 300, timeoutMs: 2_000 })
@@ -19,12 +19,7 @@ t.test('acknowledged W=2 writes survive a node crash and restart; repair brings 
   await load.stop()
   tt.comment(`acknowledged ${acked.size}, failed ${load.failed()}`)
   await db.admin.drainHints({ timeoutMs: 20_000 })
-  const missing: string[] = []
-  for (const [k, v] of acked) {
-    const g = await db.get(k, { r: 2 })
-    if (g?.value.toString() !== v) missing.push(k)
-  }
-  tt.same(missing, [], 'every acknowledged write reads back with R=2')
+  tt.same(await missingReads(db, acked), [], 'every acknowledged write reads back with R=2')
   // Reads with R=ALL repair every stale primary; then every primary holds each value.
   const keys = [...acked.keys()]
   for (let i = 0; i < keys.length; i += 200) await Promise.all(keys.slice(i, i + 200).map((k) => db.get(k, { r: 'ALL' })))
