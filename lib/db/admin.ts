@@ -78,12 +78,16 @@ export class Admin {
     return { answers, unresponsive }
   }
 
-  /** A stop or start that timed out still runs when the node's thread answers: the error says so. */
+  /**
+   * A stop or start that timed out still runs when the node's thread answers: the error says
+   * so. One not sent (the node was already silent for controlTimeoutMs) does not.
+   */
   private async late(call: Promise<unknown>, op: string): Promise<void> {
     try {
       await call
     } catch (err) {
       if (!isKvError(err, 'KV_TIMEOUT')) throw err
+      if (err.details['sent'] === false) throw new KvError('KV_TIMEOUT', `${err.message}: call ${op} again once it answers`, err.details)
       throw new KvError('KV_TIMEOUT', `${err.message}; it may still take effect once the node answers, or not if the watchdog restarts the node: call ${op} again to be sure`, err.details)
     }
   }

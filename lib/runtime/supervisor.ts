@@ -67,6 +67,10 @@ interface Slot {
   exited: Promise<void>
   /** Control calls (call()) to the current worker not settled yet: each fails them when it exits. */
   calls: Set<() => void>
+  /** Control calls sent to the current worker and not answered yet (settled by their deadline or not), with when they were sent. */
+  asked: Map<object, number>
+  /** When the current worker last answered a control call (or came up). */
+  answeredAtMs: number
   /** The watchdog's wait before the next heartbeat of the current worker. */
   heartbeat: TimerHandle | undefined
   /** Why the last worker of this node ended ('exited with code 1', or the watchdog's reason). */
@@ -93,7 +97,7 @@ export class Supervisor {
       this.slots.push({
         id, generation: 0, state: 'down', worker: undefined, doorbell: createDoorbell(), control: undefined, controlPort: undefined,
         upSinceMs: 0, backoffMs: opts.restartBackoffMsMin ?? restartBackoffMsMin, attempts: 0, timer: undefined, waiters: [], lastFailure: undefined, exited: Promise.resolve(), calls: new Set(),
-        heartbeat: undefined, lastExit: undefined, hung: undefined,
+        asked: new Map(), answeredAtMs: 0, heartbeat: undefined, lastExit: undefined, hung: undefined,
       })
     }
   }
@@ -191,6 +195,7 @@ export class Supervisor {
     s.timer = undefined
     s.state = 'up'
     s.upSinceMs = this.opts.clock.monotonicMs()
+    s.answeredAtMs = s.upSinceMs
     s.attempts = 0
     this.scheduleHeartbeat(s, worker)
     const waiters = s.waiters
@@ -210,6 +215,7 @@ export class Supervisor {
     if (s.worker !== worker) return
     const calls = s.calls
     s.calls = new Set()
+    s.asked = new Map()
     for (const exitedFirst of calls) exitedFirst()
     s.heartbeat?.cancel()
     s.heartbeat = undefined
@@ -294,16 +300,43 @@ export class Supervisor {
    * node has not answered within `timeoutMs` (its thread is blocked, or busy for that long),
    * KV_UNAVAILABLE when it is not running or exits first. A comlink call alone never settles
    * in either case (RUNTIME.md §10). KV_CLOSED when close() ended the worker.
+   *
+   * A node that has stayed silent for `timeoutMs` already (a call sent that long ago is still
+   * unanswered, and nothing was answered since) is not asked again: the call fails at once with
+   * KV_TIMEOUT, `details.sent` false. Judged, like a deadline, after this thread reads its port.
    */
   call<T>(id: number, what: string, f: (c: Comlink.Remote<NodeControl>) => Promise<T>, timeoutMs: number): Promise<T> {
     const s = this.slot(id)
+    if (this.silentForMs(s) < timeoutMs) return this.send(s, what, f, timeoutMs)
+    return new Promise<T>((resolve) => {
+      setImmediate(() => {
+        const silentMs = this.silentForMs(s)
+        if (silentMs < timeoutMs) return resolve(this.send(s, what, f, timeoutMs))
+        resolve(Promise.reject(new KvError(
+          'KV_TIMEOUT',
+          `node ${id} has answered no control call for ${Math.round(silentMs)} ms: its thread is blocked or busy (${what} not sent)`,
+          { node: id, timeoutMs, silentMs: Math.round(silentMs), sent: false },
+        )))
+      })
+    })
+  }
+
+  /** How long the node has left a control call unanswered with no answer to any since (0: none). */
+  private silentForMs(s: Slot): number {
+    let since = Infinity
+    for (const sentAt of s.asked.values()) if (sentAt >= s.answeredAtMs && sentAt < since) since = sentAt
+    return since === Infinity ? 0 : this.opts.clock.monotonicMs() - since
+  }
+
+  private send<T>(s: Slot, what: string, f: (c: Comlink.Remote<NodeControl>) => Promise<T>, timeoutMs: number): Promise<T> {
+    const id = s.id
     let c: Comlink.Remote<NodeControl>
     try {
       c = this.control(id)
     } catch (err) {
       return Promise.reject(err)
     }
-    const calls = s.calls
+    const { calls, asked } = s
     return new Promise<T>((resolve, reject) => {
       // Settled once, by whichever comes first: the answer, the deadline, the worker's exit.
       let done = false
@@ -323,7 +356,7 @@ export class Supervisor {
         setImmediate(() => {
           if (done) return
           settle()
-          reject(new KvError('KV_TIMEOUT', `node ${id} did not answer ${what} within ${timeoutMs} ms: its thread is blocked or busy`, { node: id, timeoutMs }))
+          reject(new KvError('KV_TIMEOUT', `node ${id} did not answer ${what} within ${timeoutMs} ms: its thread is blocked or busy`, { node: id, timeoutMs, sent: true }))
         })
       }, timeoutMs)
       calls.add(exitedFirst)
@@ -334,13 +367,20 @@ export class Supervisor {
         settle()
         return reject(err)
       }
+      // Until its answer, even one after the deadline: how long the node has been silent.
+      const token = {}
+      asked.set(token, this.opts.clock.monotonicMs())
+      const answered = (): void => {
+        if (asked.delete(token) && s.asked === asked) s.answeredAtMs = this.opts.clock.monotonicMs()
+        settle()
+      }
       answer.then(
         (v) => {
-          settle()
+          answered()
           resolve(v)
         },
         (e: unknown) => {
-          settle()
+          answered()
           reject(e)
         },
       )

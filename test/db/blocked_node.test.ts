@@ -53,7 +53,11 @@ t.test('a blocked node: requests go on, admin answers and names it, close() retu
     tt.equal((await db.get(`during-${i}`))?.value.toString(), `w${i}`)
   }
 
-  await db.close() // node 2 does not answer its stop: it is terminated
+  const stop = (await db.admin.stopNode(2).catch((e: KvError) => e)) as KvError
+  tt.equal(stop.code, 'KV_TIMEOUT', 'stopNode() of a node silent for controlTimeoutMs fails at once')
+  tt.match(stop.message, /node 2 has answered no control call for \d+ ms: its thread is blocked or busy \(stop not sent\): call stopNode again once it answers/)
+
+  await db.close() // node 2 does not answer its ping: it is terminated
   closed = true
   tt.equal(rt.threads(), 0, 'no thread left')
   tt.equal(await codeOf(db.admin.startNode(1)), 'KV_CLOSED', 'admin calls after close fail, not wait')

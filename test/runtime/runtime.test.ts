@@ -306,6 +306,34 @@ t.test('a control call to a blocked node fails KV_TIMEOUT at its deadline, one t
   t.equal(await rt.call(2, 'ping', (c) => c.ping(), 1000), 'pong', 'its restart answers')
 })
 
+t.test('a node already silent for a call\'s deadline is not asked again: the call fails at once, and calls go out again once it answers', async (t) => {
+  const rt = await Runtime.start({ nodes: 1, setupModule })
+  t.teardown(() => rt.close())
+  await blockNode(rt, 1, 3000) // its ping of 200 ms went unanswered
+  await new Promise((r) => setTimeout(r, 400))
+  let sent = false
+  const ask = (timeoutMs: number): Promise<string | KvError> =>
+    rt.call(1, 'ping', (c) => {
+      sent = true
+      return c.ping()
+    }, timeoutMs).catch((e: KvError) => e)
+  const fast = (await ask(300)) as KvError
+  t.equal(fast.code, 'KV_TIMEOUT')
+  t.equal(sent, false, 'nothing was sent to a node silent for longer than the deadline')
+  t.equal(fast.details['sent'], false, 'and the error says so')
+  t.match(fast.message, /node 1 has answered no control call for \d+ ms: its thread is blocked or busy \(ping not sent\)/)
+  t.equal(await ask(20_000), 'pong', 'a call with a longer deadline is sent, and answered once the node unblocks')
+  t.equal(sent, true)
+  t.equal(await ask(300), 'pong', 'once it has answered, short calls go out again')
+  // Judged after this thread has read its port: a node whose answer waits there while this
+  // thread is held is not silent.
+  const first = rt.call(1, 'ping', (c) => c.ping(), 300)
+  const until = Date.now() + 1000
+  while (Date.now() < until); // the node answers at once; the answer waits in the port
+  t.equal(await ask(300), 'pong', 'a node whose answer waits in the port is asked')
+  t.equal(await first, 'pong')
+})
+
 t.test('the watchdog: a node that answers no heartbeat within hangTimeoutMs is terminated and restarted; a busy but answering node is left alone', async (t) => {
   const rt = await Runtime.start({ nodes: 2, setupModule, restartBackoffMsMin: 20, hangTimeoutMs: 3000 })
   t.teardown(() => rt.close())
