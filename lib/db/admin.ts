@@ -109,10 +109,20 @@ export class Admin {
    */
   async stopNode(id: number): Promise<void> {
     this.checkId(id)
+    const wasStopped = this.stopped.has(id)
     this.stopped.add(id)
     this.detector.workerExited(id)
     await this.rt.waitUp(id)
-    await this.late(this.callNode(id, 'stop'), 'stopNode')
+    try {
+      await this.late(this.callNode(id, 'stop'), 'stopNode')
+    } catch (err) {
+      // Not sent (the node is silent): nothing will stop it, so it is not marked stopped.
+      if (isKvError(err, 'KV_TIMEOUT') && err.details['sent'] === false && !wasStopped) {
+        this.stopped.delete(id)
+        this.detector.workerStarted(id)
+      }
+      throw err
+    }
     // A node back from a crash was announced up meanwhile, which made it healthy again.
     this.detector.workerExited(id)
   }

@@ -67,8 +67,8 @@ interface Slot {
   exited: Promise<void>
   /** Control calls (call()) to the current worker not settled yet: each fails them when it exits. */
   calls: Set<() => void>
-  /** Control calls sent to the current worker and not answered yet (settled by their deadline or not), with when they were sent. */
-  asked: Map<object, number>
+  /** Control calls to the current worker that passed their deadline unanswered and are still not answered, with when they were sent. */
+  overdue: Map<object, number>
   /** When the current worker last answered a control call (or came up). */
   answeredAtMs: number
   /** The watchdog's wait before the next heartbeat of the current worker. */
@@ -97,7 +97,7 @@ export class Supervisor {
       this.slots.push({
         id, generation: 0, state: 'down', worker: undefined, doorbell: createDoorbell(), control: undefined, controlPort: undefined,
         upSinceMs: 0, backoffMs: opts.restartBackoffMsMin ?? restartBackoffMsMin, attempts: 0, timer: undefined, waiters: [], lastFailure: undefined, exited: Promise.resolve(), calls: new Set(),
-        asked: new Map(), answeredAtMs: 0, heartbeat: undefined, lastExit: undefined, hung: undefined,
+        overdue: new Map(), answeredAtMs: 0, heartbeat: undefined, lastExit: undefined, hung: undefined,
       })
     }
   }
@@ -215,7 +215,7 @@ export class Supervisor {
     if (s.worker !== worker) return
     const calls = s.calls
     s.calls = new Set()
-    s.asked = new Map()
+    s.overdue = new Map()
     for (const exitedFirst of calls) exitedFirst()
     s.heartbeat?.cancel()
     s.heartbeat = undefined
@@ -301,33 +301,37 @@ export class Supervisor {
    * KV_UNAVAILABLE when it is not running or exits first. A comlink call alone never settles
    * in either case (RUNTIME.md §10). KV_CLOSED when close() ended the worker.
    *
-   * A node that has stayed silent for `timeoutMs` already (a call sent that long ago is still
-   * unanswered, and nothing was answered since) is not asked again: the call fails at once with
-   * KV_TIMEOUT, `details.sent` false. Judged, like a deadline, after this thread reads its port.
+   * A node already silent for `timeoutMs` (an earlier call that passed its deadline unanswered
+   * was sent that long ago, and the node has answered nothing since) is not asked again: the
+   * call fails with KV_TIMEOUT, `details.sent` false. Judged, like a deadline, after this
+   * thread has read its port once more.
    */
   call<T>(id: number, what: string, f: (c: Comlink.Remote<NodeControl>) => Promise<T>, timeoutMs: number): Promise<T> {
     const s = this.slot(id)
     if (this.silentForMs(s) < timeoutMs) return this.send(s, what, f, timeoutMs)
     return new Promise<T>((resolve) => {
-      setImmediate(() => {
+      // A timer, then an immediate: a poll of I/O comes between, even for a call made from an
+      // I/O callback, whose own immediates run before the next poll.
+      this.opts.clock.setTimeout(() => setImmediate(() => {
         const silentMs = this.silentForMs(s)
         if (silentMs < timeoutMs) return resolve(this.send(s, what, f, timeoutMs))
         resolve(Promise.reject(new KvError(
           'KV_TIMEOUT',
-          `node ${id} has answered no control call for ${Math.round(silentMs)} ms: its thread is blocked or busy (${what} not sent)`,
+          `node ${id} has answered nothing for ${Math.round(silentMs)} ms: its thread is blocked or busy (${what} not sent)`,
           { node: id, timeoutMs, silentMs: Math.round(silentMs), sent: false },
         )))
-      })
+      }), 0)
     })
   }
 
-  /** How long the node has left a control call unanswered with no answer to any since (0: none). */
+  /** How long the node has been silent: since the oldest overdue call sent after its last answer (0: none). */
   private silentForMs(s: Slot): number {
     let since = Infinity
-    for (const sentAt of s.asked.values()) if (sentAt >= s.answeredAtMs && sentAt < since) since = sentAt
+    for (const sentAt of s.overdue.values()) if (sentAt >= s.answeredAtMs && sentAt < since) since = sentAt
     return since === Infinity ? 0 : this.opts.clock.monotonicMs() - since
   }
 
+  /** `call` without the silence rule: the watchdog's heartbeat, one at a time, always goes out. */
   private send<T>(s: Slot, what: string, f: (c: Comlink.Remote<NodeControl>) => Promise<T>, timeoutMs: number): Promise<T> {
     const id = s.id
     let c: Comlink.Remote<NodeControl>
@@ -336,7 +340,9 @@ export class Supervisor {
     } catch (err) {
       return Promise.reject(err)
     }
-    const { calls, asked } = s
+    const { calls, overdue } = s
+    const token = {}
+    const sentAtMs = this.opts.clock.monotonicMs()
     return new Promise<T>((resolve, reject) => {
       // Settled once, by whichever comes first: the answer, the deadline, the worker's exit.
       let done = false
@@ -356,6 +362,7 @@ export class Supervisor {
         setImmediate(() => {
           if (done) return
           settle()
+          overdue.set(token, sentAtMs) // until its answer, however late: the node is silent
           reject(new KvError('KV_TIMEOUT', `node ${id} did not answer ${what} within ${timeoutMs} ms: its thread is blocked or busy`, { node: id, timeoutMs, sent: true }))
         })
       }, timeoutMs)
@@ -367,11 +374,9 @@ export class Supervisor {
         settle()
         return reject(err)
       }
-      // Until its answer, even one after the deadline: how long the node has been silent.
-      const token = {}
-      asked.set(token, this.opts.clock.monotonicMs())
       const answered = (): void => {
-        if (asked.delete(token) && s.asked === asked) s.answeredAtMs = this.opts.clock.monotonicMs()
+        overdue.delete(token)
+        if (s.overdue === overdue) s.answeredAtMs = this.opts.clock.monotonicMs()
         settle()
       }
       answer.then(
@@ -398,7 +403,7 @@ export class Supervisor {
     s.heartbeat = this.opts.clock.setTimeout(() => {
       s.heartbeat = undefined
       if (s.worker !== worker || this.windingDown) return
-      this.call(s.id, 'a heartbeat ping', (c) => c.ping(), hangMs).then(
+      this.send(s, 'a heartbeat ping', (c) => c.ping(), hangMs).then(
         () => {
           if (s.worker === worker) this.scheduleHeartbeat(s, worker)
         },
