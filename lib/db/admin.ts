@@ -5,7 +5,7 @@
 // the data plane.
 
 import { KvError, isKvError } from '../errors'
-import type { Runtime, EndpointStats, ThreadTimes } from '../runtime'
+import type { Runtime, EndpointStats, ThreadTimes, CallOptions } from '../runtime'
 import { decodeObject, checkKey, liveSiblings, type NodeStats, type RequestDriver, type SuspicionTable, type DriverStats } from '../cluster'
 
 export interface NodeInfoView {
@@ -54,8 +54,8 @@ export class Admin {
   ) {}
 
   /** Node `id`'s setup function `name` (lib/cluster/node/setup_node.ts), within `timeoutMs` (default: controlTimeoutMs). */
-  private callNode<T>(id: number, name: string, args: unknown[] = [], timeoutMs = this.timeoutMs): Promise<T> {
-    return this.rt.call(id, name, (c) => c.call(name, ...args) as Promise<T>, timeoutMs)
+  private callNode<T>(id: number, name: string, args: unknown[] = [], timeoutMs = this.timeoutMs, options?: CallOptions): Promise<T> {
+    return this.rt.call(id, name, (c) => c.call(name, ...args) as Promise<T>, timeoutMs, options)
   }
 
   /**
@@ -110,20 +110,24 @@ export class Admin {
   async stopNode(id: number): Promise<void> {
     this.checkId(id)
     const wasStopped = this.stopped.has(id)
+    const wasExited = this.detector.isExited(id)
     this.stopped.add(id)
     this.detector.workerExited(id)
     await this.rt.waitUp(id)
     try {
-      await this.late(this.callNode(id, 'stop'), 'stopNode')
+      await this.late(this.callNode(id, 'stop', [], this.timeoutMs, { slow: true }), 'stopNode')
     } catch (err) {
-      // Not sent (the node is silent): nothing will stop it, so it is not marked stopped.
-      if (isKvError(err, 'KV_TIMEOUT') && err.details['sent'] === false && !wasStopped) {
-        this.stopped.delete(id)
-        this.detector.workerStarted(id)
+      // Not sent (the node is silent): nothing will stop it, so its marks go back as they were
+      // (its suspicion by the data plane stays).
+      if (isKvError(err, 'KV_TIMEOUT') && err.details['sent'] === false) {
+        if (!wasStopped) this.stopped.delete(id)
+        if (!wasExited) this.detector.clearExited(id)
       }
       throw err
     }
-    // A node back from a crash was announced up meanwhile, which made it healthy again.
+    // (Again: a concurrent stopNode refused meanwhile may have taken the marks back.) A node
+    // back from a crash was announced up meanwhile, which made it healthy again.
+    this.stopped.add(id)
     this.detector.workerExited(id)
   }
 
@@ -131,7 +135,7 @@ export class Admin {
   async startNode(id: number): Promise<void> {
     this.checkId(id)
     await this.rt.waitUp(id)
-    await this.late(this.callNode(id, 'start'), 'startNode')
+    await this.late(this.callNode(id, 'start', [], this.timeoutMs, { slow: true }), 'startNode')
     this.stopped.delete(id)
     this.detector.workerStarted(id)
   }

@@ -57,7 +57,8 @@ export async function open(options: OpenOptions): Promise<Database> {
   const shutdown = async (): Promise<void> => {
     // Stop each running node cleanly first (engines closed with their clean marker), then the
     // threads; no node is restarted meanwhile. A node that does not answer a ping within
-    // controlTimeoutMs (its thread blocked) is not waited for: rt.close() terminates it, and it
+    // controlTimeoutMs (its thread blocked), or is already known silent that long (then it is
+    // not pinged, RUNTIME.md §10), is not waited for: rt.close() terminates it, and it
     // recovers from its log at the next open. One that answers has up to nodeStopTimeoutMs to
     // finish its stop (a flush may be running) while it goes on answering pings.
     rt.beginClose()
@@ -65,7 +66,7 @@ export async function open(options: OpenOptions): Promise<Database> {
       const ping = (): Promise<string> => rt.call(id, 'ping', (c) => c.ping(), o.controlTimeoutMs)
       await ping()
       let stopped = false
-      const stopping = rt.call(id, 'stop', (c) => c.call('stop') as Promise<unknown>, nodeStopTimeoutMs).finally(() => (stopped = true))
+      const stopping = rt.call(id, 'stop', (c) => c.call('stop') as Promise<unknown>, nodeStopTimeoutMs, { slow: true }).finally(() => (stopped = true))
       stopping.catch(() => undefined)
       while (!stopped) {
         let tick: NodeJS.Timeout | undefined

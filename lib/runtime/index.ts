@@ -1,6 +1,7 @@
 // lib/runtime: the actor runtime (spec: RUNTIME.md). Code outside this folder imports only this.
 
 export { Runtime, type RuntimeOptions } from './runtime'
+export type { CallOptions } from './supervisor'
 export { Endpoint, type EndpointOptions, type EndpointStats, type Handler, type PayloadWriter, type PeerListener, type RequestOptions, type SendOptions } from './endpoint'
 export { Message, unknownType, type ReplyTarget } from './message'
 export type { ResponseCallback } from './request_table'

@@ -12,7 +12,7 @@ import type { NodeControl } from './control'
 import { createDoorbell } from './doorbell'
 import { Endpoint, type PeerListener } from './endpoint'
 import type { IdlePolicy } from './receive_loop'
-import { Supervisor } from './supervisor'
+import { Supervisor, type CallOptions } from './supervisor'
 import { checkNodeNice } from './thread'
 
 export interface RuntimeOptions {
@@ -126,13 +126,13 @@ export class Runtime {
   }
 
   /** A control-plane call to node `id`, bounded by `timeoutMs` (Supervisor.call). */
-  call<T>(id: number, what: string, f: (c: Comlink.Remote<NodeControl>) => Promise<T>, timeoutMs: number): Promise<T> {
+  call<T>(id: number, what: string, f: (c: Comlink.Remote<NodeControl>) => Promise<T>, timeoutMs: number, options?: CallOptions): Promise<T> {
     try {
       assertInteger(id, 1, this.nodes, 'node id')
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.supervisor.call(id, what, f, timeoutMs)
+    return this.supervisor.call(id, what, f, timeoutMs, options)
   }
 
   /** Stops restarts and the watchdog, fails waitUp with KV_CLOSED: for stopping nodes cleanly before close() (RUNTIME.md §9). */

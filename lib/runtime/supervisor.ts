@@ -79,6 +79,14 @@ interface Slot {
   hung: string | undefined
 }
 
+export interface CallOptions {
+  /**
+   * The node may take long to answer this call while its thread is free (a stop or start that
+   * flushes or opens an engine): passing its deadline does not count as silence (call()).
+   */
+  readonly slow?: boolean
+}
+
 export class Supervisor {
   private readonly slots: Slot[] = []
   /** rings.get(`${from}>${to}`): the ring `from` writes and `to` reads, for their current generations. */
@@ -301,20 +309,20 @@ export class Supervisor {
    * KV_UNAVAILABLE when it is not running or exits first. A comlink call alone never settles
    * in either case (RUNTIME.md §10). KV_CLOSED when close() ended the worker.
    *
-   * A node already silent for `timeoutMs` (an earlier call that passed its deadline unanswered
-   * was sent that long ago, and the node has answered nothing since) is not asked again: the
-   * call fails with KV_TIMEOUT, `details.sent` false. Judged, like a deadline, after this
-   * thread has read its port once more.
+   * A node already silent for `timeoutMs` (an earlier call, not `slow`, that passed its deadline
+   * unanswered was sent that long ago, and the node has answered nothing since) is not asked
+   * again: the call fails with KV_TIMEOUT, `details.sent` false. Judged, like a deadline, after
+   * this thread has read its port once more.
    */
-  call<T>(id: number, what: string, f: (c: Comlink.Remote<NodeControl>) => Promise<T>, timeoutMs: number): Promise<T> {
+  call<T>(id: number, what: string, f: (c: Comlink.Remote<NodeControl>) => Promise<T>, timeoutMs: number, options: CallOptions = {}): Promise<T> {
     const s = this.slot(id)
-    if (this.silentForMs(s) < timeoutMs) return this.send(s, what, f, timeoutMs)
+    if (this.silentForMs(s) < timeoutMs) return this.send(s, what, f, timeoutMs, options)
     return new Promise<T>((resolve) => {
       // A timer, then an immediate: a poll of I/O comes between, even for a call made from an
       // I/O callback, whose own immediates run before the next poll.
       this.opts.clock.setTimeout(() => setImmediate(() => {
         const silentMs = this.silentForMs(s)
-        if (silentMs < timeoutMs) return resolve(this.send(s, what, f, timeoutMs))
+        if (silentMs < timeoutMs) return resolve(this.send(s, what, f, timeoutMs, options))
         resolve(Promise.reject(new KvError(
           'KV_TIMEOUT',
           `node ${id} has answered nothing for ${Math.round(silentMs)} ms: its thread is blocked or busy (${what} not sent)`,
@@ -332,7 +340,7 @@ export class Supervisor {
   }
 
   /** `call` without the silence rule: the watchdog's heartbeat, one at a time, always goes out. */
-  private send<T>(s: Slot, what: string, f: (c: Comlink.Remote<NodeControl>) => Promise<T>, timeoutMs: number): Promise<T> {
+  private send<T>(s: Slot, what: string, f: (c: Comlink.Remote<NodeControl>) => Promise<T>, timeoutMs: number, options: CallOptions = {}): Promise<T> {
     const id = s.id
     let c: Comlink.Remote<NodeControl>
     try {
@@ -362,7 +370,7 @@ export class Supervisor {
         setImmediate(() => {
           if (done) return
           settle()
-          overdue.set(token, sentAtMs) // until its answer, however late: the node is silent
+          if (options.slow !== true) overdue.set(token, sentAtMs) // until its answer, however late: the node is silent
           reject(new KvError('KV_TIMEOUT', `node ${id} did not answer ${what} within ${timeoutMs} ms: its thread is blocked or busy`, { node: id, timeoutMs, sent: true }))
         })
       }, timeoutMs)

@@ -59,13 +59,13 @@ function live(h: ReadonlySet<number>, events: readonly Event[], sup: 'sup' | 'su
  * include, beyond those, only the false siblings of PROTOCOL.md §4.4: events superseded
  * through a context's *dot*, and events superseded by a write this replica knows of only
  * through a context's vv (`informed`: the writes made at this replica or received from one
- * that knew them; a context that a replica's counter was folded into (foldOwnCounter) may
- * cover a dropped tombstone without what it deleted).
+ * that knew them; a context with a replica's counter folded in (foldOwnCounter) covers that
+ * replica's events it no longer holds, without what they superseded or deleted).
  */
 function siblingsAllowed(got: number[], h: ReadonlySet<number>, events: readonly Event[], informed: ReadonlySet<number> = h): boolean {
   // (Dead by the last write's clock, a tombstone or an expired value may have been dropped.)
   const strict = live(h, events, 'sup').filter((x) => !isDead(events[x]!, events.length - 1))
-  const loose = new Set(live(h, events, 'supVv', new Set([...informed].filter((y) => h.has(y)))))
+  const loose = new Set(live(h, events, 'supVv', informed))
   return strict.every((x) => got.includes(x)) && got.every((x) => loose.has(x))
 }
 

@@ -346,15 +346,19 @@ t.test('a node already silent for a call\'s deadline is not asked again: the cal
   t.equal(held, 'pong', 'a node whose answer waits in the port is asked')
 })
 
-t.test('a long control call in progress is not silence: calls made meanwhile go out and are answered', async (t) => {
+t.test('a long control call is not silence, within its deadline or past it when slow: calls made meanwhile go out and are answered', async (t) => {
   const rt = await Runtime.start({ nodes: 1, setupModule })
   t.teardown(() => rt.close())
-  const slow = rt.call(1, 'sleep', (c) => c.call('sleep', 3000) as Promise<unknown>, 60_000)
+  const sleep = (ms: number, timeoutMs: number, slow: boolean): Promise<unknown> =>
+    rt.call(1, 'sleep', (c) => c.call('sleep', ms) as Promise<unknown>, timeoutMs, { slow }).catch((e: KvError) => e.code)
+  const long = sleep(3000, 60_000, false)
+  const late = sleep(3000, 300, true) // (a stop that flushes past its deadline)
   for (let i = 0; i < 4; i++) {
     await new Promise((r) => setTimeout(r, 600))
-    t.equal(await rt.call(1, 'ping', (c) => c.ping(), 500), 'pong', `ping ${i + 1} while the long call runs`)
+    t.equal(await rt.call(1, 'ping', (c) => c.ping(), 500), 'pong', `ping ${i + 1} while the long calls run`)
   }
-  t.equal(await slow, 'slept')
+  t.equal(await long, 'slept')
+  t.equal(await late, 'KV_TIMEOUT', 'the slow call failed at its deadline')
 })
 
 t.test('the watchdog: a node that answers no heartbeat within hangTimeoutMs is terminated and restarted; a busy but answering node is left alone', async (t) => {

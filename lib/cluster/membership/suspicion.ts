@@ -36,6 +36,16 @@ export class SuspicionTable implements FailureDetector {
     this.get(node).exited = true
   }
 
+  /** Marked exited (workerExited, and no workerStarted since). */
+  isExited(node: number): boolean {
+    return this.nodes.get(node)?.exited ?? false
+  }
+
+  /** Clears the exited mark alone; timeouts and suspicion stay (an admin stop that was not sent). */
+  clearExited(node: number): void {
+    this.get(node).exited = false
+  }
+
   workerStarted(node: number): void {
     const h = this.get(node)
     h.exited = false
