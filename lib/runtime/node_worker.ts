@@ -46,10 +46,17 @@ async function main(): Promise<void> {
       })
     },
     block: (ms) => {
-      setImmediate(() => {
-        const until = Date.now() + ms
-        while (Date.now() < until);
-      })
+      // After the answer: from an immediate or a timer, whichever runs first (once; a fresh
+      // clone's test run once saw a node answer pings for seconds after this call).
+      let started = false
+      const busy = (): void => {
+        if (started) return
+        started = true
+        const until = performance.now() + ms
+        while (performance.now() < until);
+      }
+      setImmediate(busy)
+      setTimeout(busy, 0)
     },
     call: (name, ...args) => {
       const fn = extra[name]
