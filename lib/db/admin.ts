@@ -41,7 +41,6 @@ export interface ClusterStats {
 /** drainHints gives each poll of a node at least this long (its last poll comes this long before its deadline). */
 const drainPollMsMin = 100
 
-
 export class Admin {
   private readonly stopped = new Set<number>()
 
@@ -79,12 +78,14 @@ export class Admin {
   }
 
   /**
-   * A stop or start that timed out still runs when the node's thread answers: the error says
-   * so. One not sent (the node was already silent for controlTimeoutMs) does not.
+   * The node's stop or start: slow (it may flush or open its engine while it answers the rest).
+   * One that timed out still runs when the node's thread answers: the error says so. One not
+   * sent (the node was already silent for controlTimeoutMs) does not.
    */
-  private async late(call: Promise<unknown>, op: string): Promise<void> {
+  private async stopOrStart(id: number, name: 'stop' | 'start'): Promise<void> {
+    const op = `${name}Node`
     try {
-      await call
+      await this.callNode(id, name, [], this.timeoutMs, { slow: true })
     } catch (err) {
       if (!isKvError(err, 'KV_TIMEOUT')) throw err
       if (err.details['sent'] === false) throw new KvError('KV_TIMEOUT', `${err.message}: call ${op} again once it answers`, err.details)
@@ -115,7 +116,7 @@ export class Admin {
     this.detector.workerExited(id)
     await this.rt.waitUp(id)
     try {
-      await this.late(this.callNode(id, 'stop', [], this.timeoutMs, { slow: true }), 'stopNode')
+      await this.stopOrStart(id, 'stop')
     } catch (err) {
       // Not sent (the node is silent): nothing will stop it, so its marks go back as they were
       // (its suspicion by the data plane stays).
@@ -135,7 +136,7 @@ export class Admin {
   async startNode(id: number): Promise<void> {
     this.checkId(id)
     await this.rt.waitUp(id)
-    await this.late(this.callNode(id, 'start', [], this.timeoutMs, { slow: true }), 'startNode')
+    await this.stopOrStart(id, 'start')
     this.stopped.delete(id)
     this.detector.workerStarted(id)
   }

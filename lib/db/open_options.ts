@@ -7,6 +7,7 @@ import { controlTimeoutMsDefault, heartbeatIntervalMs, hintAgeMsMax, nodeHangTim
 import { invalidArgument } from '../errors'
 import { checkNodeNice } from '../runtime/thread'
 import { checkReadCacheBytes, resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../cluster'
+import { integerIn } from '../cluster/options/check'
 
 export type Coordination = 'client' | 'actor'
 
@@ -94,8 +95,7 @@ export function resolveOpenOptions(input: unknown): ResolvedOpenOptions {
       { tombstoneGraceMs, minimum: graceMin },
     )
   }
-  const controlTimeoutMs = positiveInt(o['controlTimeoutMs'], 'controlTimeoutMs') ?? controlTimeoutMsDefault
-  if (controlTimeoutMs > requestTimeoutMsMax) throw invalidArgument(`controlTimeoutMs must be at most ${requestTimeoutMsMax}`, { controlTimeoutMs })
+  const controlTimeoutMs = integerIn(o['controlTimeoutMs'] ?? controlTimeoutMsDefault, 1, requestTimeoutMsMax, 'controlTimeoutMs')
   const hang = o['nodeHangTimeoutMs'] ?? nodeHangTimeoutMsDefault
   const nodeHangTimeoutMs = hang === 0 ? 0 : positiveInt(hang, 'nodeHangTimeoutMs')!
   if (nodeHangTimeoutMs !== 0 && (nodeHangTimeoutMs < heartbeatIntervalMs || nodeHangTimeoutMs > requestTimeoutMsMax)) {
