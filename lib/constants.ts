@@ -194,6 +194,14 @@ export const replicaBatchItemsMax = 128
 export const replicaBatchBytesMax = 64 * KiB
 /** A batch answer stops taking items past this; the rest are sent again one by one (§9.7). */
 export const replicaBatchReplyBytesMax = 4 * MiB
+/**
+ * Client gets and sets coordinated at once by one Database, and those that may wait for a
+ * slot (lib/db/admission.ts; README "Overload"); beyond, KV_OVERLOADED at once.
+ */
+export const admissionInFlightDefault = 1_024
+export const admissionInFlightMax = 65_536
+export const admissionQueuedDefault = 100_000
+export const admissionQueuedMax = 10_000_000
 /** Embedded mode: each node's shared read cache, and the size of its buckets (§9.8). */
 export const readCacheBytesDefault = 32 * MiB
 /**

@@ -6,6 +6,7 @@
 
 import { KvError, isKvError } from '../errors'
 import type { Runtime, EndpointStats, ThreadTimes, CallOptions } from '../runtime'
+import type { AdmissionGate, AdmissionStats } from './admission'
 import { decodeObject, checkKey, liveSiblings, type NodeStats, type RequestDriver, type SuspicionTable, type DriverStats } from '../cluster'
 
 export interface NodeInfoView {
@@ -31,7 +32,7 @@ export interface HintsView {
 
 export interface ClusterStats {
   /** The caller's thread: requests, and replica requests in flight per node (mailbox depth as seen from here). */
-  readonly client: DriverStats & { endpoint: EndpointStats }
+  readonly client: DriverStats & { admission: AdmissionStats; endpoint: EndpointStats }
   /** Each running node: its counters, event-loop utilization since the last stats() call, engine and mailbox stats. */
   readonly nodes: (NodeStats & { endpoint: EndpointStats & { pendingRequests: number; threadNice: number | null; threadTimes: ThreadTimes | null } })[]
   /** Running nodes that did not answer within controlTimeoutMs: a blocked or overloaded thread. */
@@ -47,6 +48,7 @@ export class Admin {
   constructor(
     private readonly rt: Runtime,
     private readonly driver: RequestDriver,
+    private readonly gate: AdmissionGate,
     private readonly detector: SuspicionTable,
     /** The deadline of each control-plane call (open's controlTimeoutMs). */
     private readonly timeoutMs: number,
@@ -216,6 +218,6 @@ export class Admin {
       }, this.timeoutMs),
     )
     const nodes = [...answers].sort((a, b) => a[0] - b[0]).map(([, s]) => s)
-    return { client: { ...this.driver.stats(), endpoint: { ...this.rt.endpoint.stats } }, nodes, unresponsive }
+    return { client: { ...this.driver.stats(), admission: this.gate.stats(), endpoint: { ...this.rt.endpoint.stats } }, nodes, unresponsive }
   }
 }

@@ -1,6 +1,8 @@
 // The Database a caller gets from open() (README "Cluster API"): validates every request
-// before anything is sent (KV_INVALID_ARGUMENT), hands it to the router (client-driven
-// coordination or the coordinator actor) and shapes the answer. Holds no protocol logic.
+// before anything is sent (KV_INVALID_ARGUMENT), answers gets from the read caches when it
+// can, hands the rest through the admission gate (README "Overload") to the router
+// (client-driven coordination or the coordinator actor) and shapes the answer. Holds no
+// protocol logic.
 
 import { KvError } from '../errors'
 import { readCacheHitsPerTurnMax } from '../constants'
@@ -11,6 +13,7 @@ import {
   type ConflictPolicy, type DvvObject, type GetRequest, type RequestDefaults, type SetRequest, type Context,
 } from '../cluster'
 import type { Router } from './router'
+import type { AdmissionGate } from './admission'
 import type { Admin } from './admin'
 import { encodeContextForWire } from './context_bytes'
 
@@ -92,7 +95,9 @@ export class Database {
   private readonly keyScratch = new KeyScratch()
 
   constructor(
+    /** Read-cache answers (§9.8) come straight from the router; gets and sets pass the gate. */
     private readonly router: Router,
+    private readonly gate: AdmissionGate,
     private readonly defaults: RequestDefaults,
     private readonly policy: ConflictPolicy,
     private readonly nowMs: () => number,
@@ -108,7 +113,7 @@ export class Database {
 
   private write(req: SetRequest): Promise<WriteResult> {
     return new Promise((resolve, reject) => {
-      this.router.put(
+      this.gate.put(
         { key: req.key, value: req.value, ttlMs: req.ttlMs, context: req.context === undefined ? undefined : encodeContextForWire(req.key, req.context) },
         req.w,
         req.timeoutMs,
@@ -158,7 +163,7 @@ export class Database {
     }
     // One promise per get, settled from the router's callback.
     return new Promise<GetResult | undefined>((resolve, reject) => {
-      this.router.get(req.key, req.r, req.timeoutMs, (err, object) => {
+      this.gate.get(req.key, req.r, req.timeoutMs, (err, object) => {
         if (err !== undefined) return reject(err)
         try {
           resolve(this.answer(req.key, object))
@@ -217,15 +222,28 @@ export class Database {
     return new ReadAnswer(key, Buffer.from(raw.buffer, raw.byteOffset + one.valueStart, one.valueEnd - one.valueStart), undefined, raw)
   }
 
-  /** Gets several keys (all validated first); results in the order of `keys`. */
+  /**
+   * KV_OVERLOADED unless `n` more requests would all be started or wait now (README
+   * "Overload"): a getMany or setMany is taken whole or not at all.
+   */
+  private checkRoom(n: number, what: string): void {
+    const room = this.gate.room
+    if (n > room) {
+      const { maxInFlight, maxQueued } = this.gate.stats()
+      throw new KvError('KV_OVERLOADED', `${what} of ${n} keys does not fit: ${room} more requests may run or wait now (maxInFlight ${maxInFlight}, maxQueued ${maxQueued}); nothing was sent: send it in smaller parts, or raise the limits in open()`, { keys: n, room, maxInFlight, maxQueued })
+    }
+  }
+
+  /** Gets several keys (all validated first; all or none admitted); results in the order of `keys`. */
   async getMany(keys: readonly Bytes[], options?: GetOptions): Promise<(GetResult | undefined)[]> {
     this.checkOpen()
     if (!Array.isArray(keys)) throw new KvError('KV_INVALID_ARGUMENT', 'getMany takes an array of keys')
     for (const k of keys) checkGetRequest(k, options, this.defaults)
+    this.checkRoom(keys.length, 'getMany')
     return Promise.all(keys.map((k) => this.get(k, options)))
   }
 
-  /** Sets several entries (all validated first); each is acknowledged on its own. */
+  /** Sets several entries (all validated first; all or none admitted); each is acknowledged on its own. */
   async setMany(entries: readonly SetEntry[], options?: SetOptions): Promise<WriteResult[]> {
     this.checkOpen()
     if (!Array.isArray(entries)) throw new KvError('KV_INVALID_ARGUMENT', 'setMany takes an array of entries')
@@ -234,12 +252,16 @@ export class Database {
       if (e === null || typeof e !== 'object') throw new KvError('KV_INVALID_ARGUMENT', 'an entry is {key, value, options?} or [key, value, options?]')
       return checkSetRequest(e.key, e.value, { ...options, ...(e.options ?? {}) }, this.defaults)
     })
+    this.checkRoom(reqs.length, 'setMany')
     return Promise.all(reqs.map((r) => this.write(r)))
   }
 
-  /** Stops every node cleanly and ends the worker threads. Requests after this: KV_CLOSED. */
+  /** Stops every node cleanly and ends the worker threads. Requests after this, and those still waiting for a slot: KV_CLOSED. */
   close(): Promise<void> {
-    this.closing ??= this.shutdown()
+    if (this.closing === undefined) {
+      this.gate.close(new KvError('KV_CLOSED', 'the database is closed'))
+      this.closing = this.shutdown()
+    }
     return this.closing
   }
 }

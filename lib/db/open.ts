@@ -14,6 +14,7 @@ import { Database } from './database'
 import { loadOrCreateMembership, membershipPath } from './membership_file'
 import { resolveOpenOptions, type OpenOptions } from './open_options'
 import { ActorRouter, clientRouter } from './router'
+import { AdmissionGate } from './admission'
 
 export async function open(options: OpenOptions): Promise<Database> {
   let o = resolveOpenOptions(options)
@@ -53,7 +54,8 @@ export async function open(options: OpenOptions): Promise<Database> {
   const table = new PreferenceTable(membership.owners, membership.nodes, o.replicas)
   const driver = new RequestDriver({ transport, clock: systemClock, detector, policy: o.conflict, replicaTimeoutMs: o.replicaTimeoutMs, readCaches: caches, tombstoneGraceMs: o.tombstoneGraceMs }, table)
   const router = o.coordination === 'actor' ? new ActorRouter(transport, driver) : clientRouter(driver)
-  const admin = new Admin(rt, driver, detector, o.controlTimeoutMs)
+  const gate = new AdmissionGate(router, { maxInFlight: o.maxInFlight, maxQueued: o.maxQueued }, systemClock)
+  const admin = new Admin(rt, driver, gate, detector, o.controlTimeoutMs)
   const shutdown = async (): Promise<void> => {
     // Stop each running node cleanly first (engines closed with their clean marker), then the
     // threads; no node is restarted meanwhile. A node that does not answer a ping within
@@ -80,7 +82,7 @@ export async function open(options: OpenOptions): Promise<Database> {
     await rt.close()
   }
   const defaults = { replicas: o.replicas, readQuorum: o.readQuorum, writeQuorum: o.writeQuorum, timeoutMs: o.timeoutMs }
-  return new Database(router, defaults, o.conflict, () => systemClock.nowMs(), admin, shutdown)
+  return new Database(router, gate, defaults, o.conflict, () => systemClock.nowMs(), admin, shutdown)
 }
 
 export { KvError }

@@ -3,7 +3,7 @@
 // is KV_INVALID_ARGUMENT, before any worker starts.
 
 import os from 'node:os'
-import { controlTimeoutMsDefault, heartbeatIntervalMs, hintAgeMsMax, nodeHangTimeoutMsDefault, nodeNiceDefault, readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax, tombstoneGraceMsDefault, ttlMsMax } from '../constants'
+import { admissionInFlightDefault, admissionInFlightMax, admissionQueuedDefault, admissionQueuedMax, controlTimeoutMsDefault, heartbeatIntervalMs, hintAgeMsMax, nodeHangTimeoutMsDefault, nodeNiceDefault, readCacheBytesDefault, replicaTimeoutMsDefault, requestTimeoutMsMax, tombstoneGraceMsDefault, ttlMsMax } from '../constants'
 import { invalidArgument } from '../errors'
 import { checkNodeNice } from '../runtime/thread'
 import { checkReadCacheBytes, resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../cluster'
@@ -43,6 +43,10 @@ export interface OpenOptions extends ClusterOptions {
   controlTimeoutMs?: number
   /** A node whose thread answers no heartbeat for this long is terminated and restarted, as after a crash (default 30000; 0 = never). */
   nodeHangTimeoutMs?: number
+  /** Gets and sets coordinated at once; more wait (README "Overload"; default 1024). Read-cache answers are not counted. */
+  maxInFlight?: number
+  /** Gets and sets that may wait for a slot; beyond, KV_OVERLOADED at once (default 100000; 0 = fail fast). */
+  maxQueued?: number
 }
 
 export interface ResolvedOpenOptions extends ResolvedClusterOptions {
@@ -55,9 +59,11 @@ export interface ResolvedOpenOptions extends ResolvedClusterOptions {
   readonly tombstoneGraceMs: number
   readonly controlTimeoutMs: number
   readonly nodeHangTimeoutMs: number
+  readonly maxInFlight: number
+  readonly maxQueued: number
 }
 
-const extra = ['coordination', 'replicaTimeoutMs', 'hints', 'readCacheBytes', 'nodeNice', 'tombstoneGraceMs', 'controlTimeoutMs', 'nodeHangTimeoutMs']
+const extra = ['coordination', 'replicaTimeoutMs', 'hints', 'readCacheBytes', 'nodeNice', 'tombstoneGraceMs', 'controlTimeoutMs', 'nodeHangTimeoutMs', 'maxInFlight', 'maxQueued']
 
 function positiveInt(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined
@@ -101,5 +107,7 @@ export function resolveOpenOptions(input: unknown): ResolvedOpenOptions {
   if (nodeHangTimeoutMs !== 0 && (nodeHangTimeoutMs < heartbeatIntervalMs || nodeHangTimeoutMs > requestTimeoutMsMax)) {
     throw invalidArgument(`nodeHangTimeoutMs must be 0 (no watchdog) or in [${heartbeatIntervalMs}, ${requestTimeoutMsMax}]`, { nodeHangTimeoutMs })
   }
-  return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0, nodeNice, tombstoneGraceMs, controlTimeoutMs, nodeHangTimeoutMs }
+  const maxInFlight = integerIn(o['maxInFlight'] ?? admissionInFlightDefault, 1, admissionInFlightMax, 'maxInFlight')
+  const maxQueued = integerIn(o['maxQueued'] ?? admissionQueuedDefault, 0, admissionQueuedMax, 'maxQueued')
+  return { ...base, coordination, replicaTimeoutMs, hints, readCacheBytes: coordination === 'client' ? rc : 0, nodeNice, tombstoneGraceMs, controlTimeoutMs, nodeHangTimeoutMs, maxInFlight, maxQueued }
 }

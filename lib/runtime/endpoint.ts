@@ -113,6 +113,12 @@ export class Endpoint {
   private readonly loop: ReceiveLoop
   private readonly onDeadLetter: ((msg: Message, reason: KvError) => void) | undefined
   private flushScheduled = false
+  /**
+   * Requests written into a ring and not yet published, and when each was written: their
+   * deadlines move by the wait at publish (§3).
+   */
+  private readonly unpublishedIds: number[] = []
+  private readonly unpublishedAtMs: number[] = []
   private sweepTimer: TimerHandle | undefined
   /** While the loop dispatches a batch: its clock reading; else NaN (read the clock). */
   batchNowMs = NaN
@@ -233,11 +239,15 @@ export class Endpoint {
     const peer = this.destination(to, actor, type, length)
     const timeoutMs = opts?.timeoutMs ?? runtimeRequestTimeoutMsDefault
     if (!(timeoutMs > 0 && timeoutMs <= runtimeRequestTimeoutMsMax)) throw invalidArgument(`timeoutMs must be in (0, ${runtimeRequestTimeoutMsMax}]`, { timeoutMs })
-    const deadline = this.nowMs() + timeoutMs
+    const now = this.nowMs()
+    const deadline = now + timeoutMs
     const id = this.requests.add(to, deadline, cb)
     if (id === 0) throw new KvError('KV_OVERLOADED', `more than ${this.requests.capacity} requests in flight`, { limit: this.requests.capacity })
     try {
-      this.emit(peer, Kind.REQUEST, type, actor, id, opts?.fromActor ?? 0, deadline, payload, 0, length, write, opts?.failFast === true, true)
+      if (this.emit(peer, Kind.REQUEST, type, actor, id, opts?.fromActor ?? 0, deadline, payload, 0, length, write, opts?.failFast === true, true)) {
+        this.unpublishedIds.push(id)
+        this.unpublishedAtMs.push(now)
+      }
     } catch (err) {
       this.requests.take(id, to)
       throw err
@@ -305,12 +315,14 @@ export class Endpoint {
     return this.batchNowMs === this.batchNowMs ? this.batchNowMs : this.clock.monotonicMs()
   }
 
-  /** Writes one record, or queues the message (§5). Validation has been done. */
+  /**
+   * Writes one record (true), or queues the message (§5; false). Validation has been done.
+   */
   private emit(
     peer: Peer, kind: number, type: number, actor: number, requestId: number, fromActor: number, deadlineMs: number,
     src: Uint8Array | undefined, srcOffset: number, length: number, write: PayloadWriter | undefined,
     failFast: boolean, limited: boolean,
-  ): void {
+  ): boolean {
     const w = peer.writer
     if (peer.queue.length === 0 && length <= peer.fragmentPayloadMax) {
       const pos = w.reserve(length)
@@ -326,7 +338,7 @@ export class Endpoint {
         w.commit(pos, length)
         this.stats.sent++
         this.markDirty(peer)
-        return
+        return true
       }
     }
     if (failFast && length <= peer.fragmentPayloadMax) {
@@ -347,6 +359,7 @@ export class Endpoint {
       this.queuedPeers.push(peer)
     }
     this.pump(peer)
+    return false
   }
 
   private writeHeader(peer: Peer, pos: number, kind: number, flags: number, type: number, actor: number, requestId: number, fromActor: number, timeoutMs: number): void {
@@ -426,6 +439,7 @@ export class Endpoint {
   /** Publishes every written ring and rings each parked destination once (§4). */
   readonly flush = (): void => {
     this.flushScheduled = false
+    if (this.unpublishedIds.length > 0) this.startBudgets()
     const list = this.dirty
     for (let i = 0; i < list.length; i++) {
       const peer = list[i]!
@@ -438,6 +452,21 @@ export class Endpoint {
     // A send from outside the loop while it is parked: wake it, so that it polls for the
     // answer instead of waiting for a doorbell (RUNTIME.md §4).
     if (this.doorbell.parked) this.doorbell.ring()
+  }
+
+  /**
+   * A request's budget starts when its record is published (§3): one written while this
+   * thread went on with other work (a long synchronous stretch that issues requests, a
+   * handler) has its deadline moved by that wait, so that its destination is not held
+   * to time it never had.
+   */
+  private startBudgets(): void {
+    const now = this.clock.monotonicMs()
+    const ids = this.unpublishedIds
+    const at = this.unpublishedAtMs
+    for (let i = 0; i < ids.length; i++) if (now > at[i]!) this.requests.postpone(ids[i]!, now - at[i]!)
+    ids.length = 0
+    at.length = 0
   }
 
   // ---- receiving (called by the receive loop) ----

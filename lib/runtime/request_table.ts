@@ -51,6 +51,12 @@ export class RequestTable {
     return id
   }
 
+  /** Moves a live request's deadline `ms` later (nothing for a stale or unknown id). */
+  postpone(id: number, ms: number): void {
+    const slot = id & 0xffff
+    if (slot < this.capacity && this.ids[slot] === id) this.deadlines[slot] = this.deadlines[slot]! + ms
+  }
+
   /** Removes a live request and returns its callback; undefined for a stale or unknown id. */
   take(id: number, peer: number): ResponseCallback | undefined {
     const slot = id & 0xffff

@@ -25,3 +25,23 @@ t.test('answers that arrived while the caller was blocked are not failed as time
   }
   tt.same(outcomes, Array(6).fill('ok'), 'every get (R=2) and W=1 set answered in time was answered')
 })
+
+t.test('requests written while the caller is blocked, before they are published, keep their whole budget', async (tt) => {
+  // The caller issues requests and blocks before its turn ends. Enough of them fill replica
+  // batches (128 requests), which go to the mailbox at once, but nothing is published (the
+  // mailbox flush is a microtask) until 1.5 s later, past the 1 s replica timeout. Each replica
+  // request's budget starts when it is published (RUNTIME.md §3), so no replica is blamed for
+  // the caller's delay: nothing times out, and no node is suspected.
+  const db = await testCluster(tt, { nodes: 3, replicas: 3, readCacheBytes: 0 })
+  for (let i = 0; i < 20; i++) await db.set(`r${i}`, 'v', { w: 'ALL' })
+  const code = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: { code?: string }) => String(e.code))
+  const pending: Promise<string>[] = []
+  for (let i = 0; i < 1000; i++) pending.push(code(db.set(`w${i}`, 'v')))
+  for (let i = 0; i < 20; i++) pending.push(code(db.get(`r${i}`)))
+  block(1500)
+  tt.same(await Promise.all(pending), Array(1020).fill('ok'), 'every set and get issued before the block succeeded')
+  const s = (await db.admin.stats()).client
+  tt.equal(s.timeouts, 0, 'no request timed out')
+  tt.equal(s.endpoint.timeouts, 0, 'no replica request timed out')
+  tt.equal((await db.get('w999', { r: 'ALL' }))?.value.toString(), 'v', 'every replica answers a read at R = ALL: none is suspected')
+})

@@ -10,6 +10,8 @@ import { tempDir, rejection } from '../support/tmp'
 import { Database } from '../../lib/db/database'
 import type { Router } from '../../lib/db/router'
 import type { Admin } from '../../lib/db/admin'
+import { AdmissionGate } from '../../lib/db/admission'
+import { systemClock } from '../../lib/util/clock'
 import { encodeObject, type ConflictPolicy, type Sibling } from '../../lib/cluster'
 
 async function hits(db: { admin: { stats(): Promise<{ client: { cacheHits: number } }> } }): Promise<number> {
@@ -192,7 +194,7 @@ t.test('a resolver that throws on a cache answer fails the get; a get it starts 
       throw new Error('cannot merge')
     },
   }
-  const db: Database = new Database(router, { replicas: 3, readQuorum: 2, writeQuorum: 2, timeoutMs: 1000 }, policy, () => now, {} as Admin, async () => undefined)
+  const db: Database = new Database(router, new AdmissionGate(router, { maxInFlight: 10, maxQueued: 10 }, systemClock), { replicas: 3, readQuorum: 2, writeQuorum: 2, timeoutMs: 1000 }, policy, () => now, {} as Admin, async () => undefined)
   tt.equal(((await rejection(db.get('user:1234'))) as Error | undefined)?.message, 'cannot merge', 'the resolver error fails the get')
   tt.equal(calls, 1, 'the resolver ran once')
   tt.same(rounds, ['cfg:9'], 'no quorum round for a key nobody asked for')
