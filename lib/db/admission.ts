@@ -30,7 +30,7 @@ export interface AdmissionStats {
   queued: number
   maxInFlight: number
   maxQueued: number
-  /** Since open(): requests refused with KV_OVERLOADED (queue full), and those whose deadline passed while they waited. */
+  /** Since open(): requests refused with KV_OVERLOADED (the queue full; every key of a refused getMany or setMany), and those whose deadline passed while they waited. */
   overloaded: number
   expiredInQueue: number
 }
@@ -88,11 +88,13 @@ export class AdmissionGate implements Pick<Router, 'put' | 'get'> {
   }
 
   put(write: WireWrite, w: number, timeoutMs: number, cb: PutCallback): void {
+    if (this.closedWith !== undefined) return cb(this.closedWith, undefined)
     if (this.running < this.limits.maxInFlight && this.head === this.queue.length) return this.startPut(write, w, timeoutMs, cb)
     this.wait(write, undefined, w, timeoutMs, cb)
   }
 
   get(key: Buffer, r: number, timeoutMs: number, cb: GetCallback): void {
+    if (this.closedWith !== undefined) return cb(this.closedWith, undefined)
     if (this.running < this.limits.maxInFlight && this.head === this.queue.length) return this.startGet(key, r, timeoutMs, cb)
     this.wait(undefined, key, r, timeoutMs, cb)
   }
@@ -126,8 +128,19 @@ export class AdmissionGate implements Pick<Router, 'put' | 'get'> {
     })
   }
 
+  /**
+   * KV_OVERLOADED (thrown, counted) unless `n` requests would all be started or wait now: a
+   * getMany or setMany is admitted whole or not at all. Every key counts, cached or not.
+   */
+  admitAll(n: number, what: string): void {
+    const room = this.room
+    if (n <= room) return
+    this.counters.overloaded += n
+    const { maxInFlight, maxQueued } = this.limits
+    throw new KvError('KV_OVERLOADED', `${what} of ${n} keys does not fit: ${room} more requests may run or wait now (maxInFlight ${maxInFlight}, maxQueued ${maxQueued}); nothing was sent: send it in smaller parts, or raise the limits in open()`, { keys: n, room, maxInFlight, maxQueued })
+  }
+
   private wait(write: WireWrite | undefined, key: Buffer | undefined, quorum: number, timeoutMs: number, cb: PutCallback | GetCallback): void {
-    if (this.closedWith !== undefined) return cb(this.closedWith, undefined)
     const { maxInFlight, maxQueued } = this.limits
     if (this.queued >= maxQueued) {
       this.counters.overloaded++

@@ -222,24 +222,12 @@ export class Database {
     return new ReadAnswer(key, Buffer.from(raw.buffer, raw.byteOffset + one.valueStart, one.valueEnd - one.valueStart), undefined, raw)
   }
 
-  /**
-   * KV_OVERLOADED unless `n` more requests would all be started or wait now (README
-   * "Overload"): a getMany or setMany is taken whole or not at all.
-   */
-  private checkRoom(n: number, what: string): void {
-    const room = this.gate.room
-    if (n > room) {
-      const { maxInFlight, maxQueued } = this.gate.stats()
-      throw new KvError('KV_OVERLOADED', `${what} of ${n} keys does not fit: ${room} more requests may run or wait now (maxInFlight ${maxInFlight}, maxQueued ${maxQueued}); nothing was sent: send it in smaller parts, or raise the limits in open()`, { keys: n, room, maxInFlight, maxQueued })
-    }
-  }
-
-  /** Gets several keys (all validated first; all or none admitted); results in the order of `keys`. */
+  /** Gets several keys (all validated first; all or none admitted, cached or not); results in the order of `keys`. */
   async getMany(keys: readonly Bytes[], options?: GetOptions): Promise<(GetResult | undefined)[]> {
     this.checkOpen()
     if (!Array.isArray(keys)) throw new KvError('KV_INVALID_ARGUMENT', 'getMany takes an array of keys')
     for (const k of keys) checkGetRequest(k, options, this.defaults)
-    this.checkRoom(keys.length, 'getMany')
+    this.gate.admitAll(keys.length, 'getMany')
     return Promise.all(keys.map((k) => this.get(k, options)))
   }
 
@@ -252,7 +240,7 @@ export class Database {
       if (e === null || typeof e !== 'object') throw new KvError('KV_INVALID_ARGUMENT', 'an entry is {key, value, options?} or [key, value, options?]')
       return checkSetRequest(e.key, e.value, { ...options, ...(e.options ?? {}) }, this.defaults)
     })
-    this.checkRoom(reqs.length, 'setMany')
+    this.gate.admitAll(reqs.length, 'setMany')
     return Promise.all(reqs.map((r) => this.write(r)))
   }
 

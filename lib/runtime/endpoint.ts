@@ -119,6 +119,8 @@ export class Endpoint {
    */
   private readonly unpublishedIds: number[] = []
   private readonly unpublishedAtMs: number[] = []
+  /** Requests waiting in an overflow queue (§5): their destination has not seen them. */
+  private readonly queuedRequestIds = new Set<number>()
   private sweepTimer: TimerHandle | undefined
   /** While the loop dispatches a batch: its clock reading; else NaN (read the clock). */
   batchNowMs = NaN
@@ -175,7 +177,7 @@ export class Endpoint {
     if (peer === undefined || peer.generation !== generation || id === this.id) return
     this.peers[id] = undefined
     this.peerList = this.peers.filter((p): p is Peer => p !== undefined)
-    peer.queue.clear()
+    for (const m of peer.queue.clear()) if (m.kind === Kind.REQUEST) this.queuedRequestIds.delete(m.requestId)
     const failed: ResponseCallback[] = []
     this.requests.collect(0, id, failed)
     const err = new KvError('KV_UNAVAILABLE', `node ${id} (generation ${generation}) is down`, { node: id })
@@ -239,15 +241,11 @@ export class Endpoint {
     const peer = this.destination(to, actor, type, length)
     const timeoutMs = opts?.timeoutMs ?? runtimeRequestTimeoutMsDefault
     if (!(timeoutMs > 0 && timeoutMs <= runtimeRequestTimeoutMsMax)) throw invalidArgument(`timeoutMs must be in (0, ${runtimeRequestTimeoutMsMax}]`, { timeoutMs })
-    const now = this.nowMs()
-    const deadline = now + timeoutMs
+    const deadline = this.nowMs() + timeoutMs
     const id = this.requests.add(to, deadline, cb)
     if (id === 0) throw new KvError('KV_OVERLOADED', `more than ${this.requests.capacity} requests in flight`, { limit: this.requests.capacity })
     try {
-      if (this.emit(peer, Kind.REQUEST, type, actor, id, opts?.fromActor ?? 0, deadline, payload, 0, length, write, opts?.failFast === true, true)) {
-        this.unpublishedIds.push(id)
-        this.unpublishedAtMs.push(now)
-      }
+      this.emit(peer, Kind.REQUEST, type, actor, id, opts?.fromActor ?? 0, deadline, payload, 0, length, write, opts?.failFast === true, true)
     } catch (err) {
       this.requests.take(id, to)
       throw err
@@ -315,14 +313,12 @@ export class Endpoint {
     return this.batchNowMs === this.batchNowMs ? this.batchNowMs : this.clock.monotonicMs()
   }
 
-  /**
-   * Writes one record (true), or queues the message (§5; false). Validation has been done.
-   */
+  /** Writes one record, or queues the message (§5). Validation has been done. */
   private emit(
     peer: Peer, kind: number, type: number, actor: number, requestId: number, fromActor: number, deadlineMs: number,
     src: Uint8Array | undefined, srcOffset: number, length: number, write: PayloadWriter | undefined,
     failFast: boolean, limited: boolean,
-  ): boolean {
+  ): void {
     const w = peer.writer
     if (peer.queue.length === 0 && length <= peer.fragmentPayloadMax) {
       const pos = w.reserve(length)
@@ -337,8 +333,9 @@ export class Endpoint {
         } else w.u8.set(src!.subarray(srcOffset, srcOffset + length), at)
         w.commit(pos, length)
         this.stats.sent++
+        if (kind === Kind.REQUEST) this.written(requestId)
         this.markDirty(peer)
-        return true
+        return
       }
     }
     if (failFast && length <= peer.fragmentPayloadMax) {
@@ -353,13 +350,13 @@ export class Endpoint {
       write(payload, 0)
     } else payload = src!.slice(srcOffset, srcOffset + length)
     peer.queue.push({ kind, type, actor, requestId, fromActor, deadlineMs, payload, sent: 0 })
+    if (kind === Kind.REQUEST) this.queuedRequestIds.add(requestId)
     this.stats.queued++
     if (!peer.queued) {
       peer.queued = true
       this.queuedPeers.push(peer)
     }
     this.pump(peer)
-    return false
   }
 
   private writeHeader(peer: Peer, pos: number, kind: number, flags: number, type: number, actor: number, requestId: number, fromActor: number, timeoutMs: number): void {
@@ -398,6 +395,10 @@ export class Endpoint {
       this.markDirty(peer)
       if (!more) {
         q.shift()
+        if (m.kind === Kind.REQUEST) {
+          this.queuedRequestIds.delete(m.requestId)
+          this.written(m.requestId)
+        }
         this.stats.sent++
       }
     }
@@ -452,6 +453,12 @@ export class Endpoint {
     // A send from outside the loop while it is parked: wake it, so that it polls for the
     // answer instead of waiting for a doorbell (RUNTIME.md §4).
     if (this.doorbell.parked) this.doorbell.ring()
+  }
+
+  /** Request `id`'s record (its last fragment) is in a ring, not yet published. */
+  private written(id: number): void {
+    this.unpublishedIds.push(id)
+    this.unpublishedAtMs.push(this.nowMs())
   }
 
   /**
@@ -589,11 +596,20 @@ export class Endpoint {
     this.sweepTimer = undefined
     this.readInbound()
     const expired: ResponseCallback[] = []
-    this.requests.collect(this.clock.monotonicMs(), -1, expired)
+    const ids: number[] = []
+    this.requests.collect(this.clock.monotonicMs(), -1, expired, ids)
     if (expired.length > 0) {
       this.stats.timeouts += expired.length
       const err = new KvError('KV_TIMEOUT', 'request deadline passed', {})
-      for (const cb of expired) cb(err, undefined)
+      // One still in an overflow queue was never seen by its destination, which is not to
+      // blame for it (§3); it is sent anyway, and its late answer dropped.
+      let unseen: KvError | undefined
+      for (let i = 0; i < expired.length; i++) {
+        if (this.queuedRequestIds.size > 0 && this.queuedRequestIds.delete(ids[i]!)) {
+          unseen ??= new KvError('KV_TIMEOUT', 'request deadline passed while it waited for room in the mailbox to its destination', { published: false })
+          expired[i]!(unseen, undefined)
+        } else expired[i]!(err, undefined)
+      }
     }
     if (this.requests.pending > 0 && this.closedError === undefined) this.sweepTimer = this.clock.setTimeout(this.sweep, deadlineSweepMs)
   }
@@ -617,6 +633,7 @@ export class Endpoint {
     this.flush()
     let undelivered = 0
     for (const p of this.peerList) undelivered += p.queue.clear().filter((m) => m.kind !== Kind.REQUEST).length
+    this.queuedRequestIds.clear()
     this.queuedPeers.length = 0
     const failed: ResponseCallback[] = []
     this.requests.collectAll(failed)

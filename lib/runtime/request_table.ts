@@ -74,14 +74,18 @@ export class RequestTable {
     return cb
   }
 
-  /** Takes every request whose deadline is before `nowMs` (or to `peer` if given). */
-  collect(nowMs: number, peer: number, out: ResponseCallback[]): void {
+  /** Takes every request whose deadline is before `nowMs` (or to `peer` if given); their ids go to `ids` if given. */
+  collect(nowMs: number, peer: number, out: ResponseCallback[], ids?: number[]): void {
     const hw = this.highWater
     for (let slot = 0; slot < hw; slot++) {
       if (this.ids[slot] === 0) continue
       if (peer >= 0 ? this.peers[slot] === peer : this.deadlines[slot]! <= nowMs) {
+        const id = this.ids[slot]!
         const cb = this.release(slot)
-        if (cb !== undefined) out.push(cb)
+        if (cb !== undefined) {
+          out.push(cb)
+          ids?.push(id)
+        }
       }
     }
   }

@@ -74,7 +74,6 @@ t.test('up to maxInFlight start; the rest wait in order and start with what is l
   tt.same(inner.started.map((s) => s.what), ['put a', 'get b', 'put c'], 'the first waiting request took the freed slot')
   tt.equal(inner.started[2]!.timeoutMs, 800, 'with its remaining budget')
   tt.equal(o.got.get('b'), 'ok')
-  // A request that arrives while others wait queues behind them, even with a slot free.
   inner.started[0]!.answer()
   tt.same(inner.started.map((s) => s.what), ['put a', 'get b', 'put c', 'get d'])
   tt.equal(inner.started[3]!.timeoutMs, 300)
@@ -84,6 +83,21 @@ t.test('up to maxInFlight start; the rest wait in order and start with what is l
   tt.equal(o.got.get('c'), 'KV_TIMEOUT', 'a failure is passed on')
   tt.same(inner.started.map((s) => s.what).slice(4), ['put e'], 'and frees its slot')
   tt.same(o.again, [], 'each answered once')
+})
+
+t.test('a waiting request already past its deadline when a slot frees fails instead of starting', async (tt) => {
+  const clock = new ManualClock()
+  const inner = new HeldRouter()
+  const gate = new AdmissionGate(inner, { maxInFlight: 1, maxQueued: 10 }, clock)
+  const o = outcomes()
+  gate.put(write('a'), 2, 1000, o.put('a'))
+  gate.put(write('b'), 2, 10, o.put('b'))
+  gate.put(write('c'), 2, 1000, o.put('c'))
+  clock.advance(20) // past b's deadline, before the queue's sweep (every 25 ms) runs
+  inner.started[0]!.answer()
+  tt.equal(o.got.get('b'), 'KV_TIMEOUT', 'b failed when its turn came')
+  tt.same(o.errors.get('b')!.details, { sent: false, waitedMs: 20, maxInFlight: 1 })
+  tt.same(inner.started.map((s) => s.what), ['put a', 'put c'], 'and c took the slot')
 })
 
 t.test('a full queue refuses at once with KV_OVERLOADED; maxQueued 0 fails fast', async (tt) => {
@@ -151,6 +165,9 @@ t.test('requests that fail inside the call start the next ones without recursing
   tt.equal(o.got.has('running'), false, 'a started one ends through its router')
   gate.put(write('late'), 2, 1000, o.put('late'))
   tt.equal(o.got.get('late'), 'KV_CLOSED', 'so does one that would wait after close')
+  inner.started.at(-1)!.answer()
+  gate.get(Buffer.from('later'), 2, 1000, o.get('later'))
+  tt.equal(o.got.get('later'), 'KV_CLOSED', 'and one that would find a slot free')
   tt.same(o.again, [], 'each answered once')
 })
 
@@ -173,14 +190,16 @@ t.test('embedded: small limits admit maxInFlight + maxQueued of a burst, all of 
 })
 
 t.test('embedded: a burst of 60,000 sets with the default limits: each is acknowledged or refused, no replica is suspected', async (tt) => {
-  const db = await testCluster(tt, { nodes: 3, replicas: 3 })
+  // A long request deadline: the test is about the nodes' queues, not this host's throughput.
+  const db = await testCluster(tt, { nodes: 3, replicas: 3, replicaTimeoutMs: 2000 })
   const n = 60_000
-  const codes = await Promise.all(Array.from({ length: n }, (_, i) => db.set(`burst${i}`, 'v').then(() => 'ok', (e: KvError) => e.code)))
+  const codes = await Promise.all(Array.from({ length: n }, (_, i) => db.set(`burst${i}`, 'v', { timeoutMs: 120_000 }).then(() => 'ok', (e: KvError) => e.code)))
   const ok = codes.filter((c) => c === 'ok').length
   tt.equal(ok, n, `all ${n} acknowledged (the queue holds 100,000)`)
   const s = (await db.admin.stats()).client
   tt.equal(s.timeouts, 0, 'no request timed out')
   tt.equal(s.unavailable, 0, 'no request found its replicas unavailable')
+  tt.equal(s.endpoint.timeouts, 0, 'no replica request timed out: none was suspected')
   tt.equal(s.admission.inFlight + s.admission.queued, 0)
   for (let i = 0; i < n; i += 4999) tt.equal((await db.get(`burst${i}`, { r: 'ALL' }))?.value.toString(), 'v', `burst${i} on every replica`)
 })

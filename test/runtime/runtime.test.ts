@@ -153,9 +153,9 @@ t.test('a thread blocked past a deadline fails no request answered in time, nor 
   for (const publishedFirst of [true, false]) {
     const answered: string[] = []
     for (let round = 0; round < 3; round++) {
-      const p = codeOf(ep.requestAsync(1, A.ECHO, 0, new Uint8Array(8), { timeoutMs: 100 }))
+      const p = codeOf(ep.requestAsync(1, A.ECHO, 0, new Uint8Array(8), { timeoutMs: publishedFirst ? 100 : 300 }))
       // Published (the node answers at once) and read only after the block; or written into the
-      // ring now and published by the flush after the block, when its 100 ms start (§3).
+      // ring now and published by the flush after the block, when its 300 ms start (§3).
       if (publishedFirst) await new Promise((r) => setImmediate(r))
       const until = Date.now() + 500
       while (Date.now() < until);
@@ -164,6 +164,28 @@ t.test('a thread blocked past a deadline fails no request answered in time, nor 
     t.same(answered, ['ok', 'ok', 'ok'], publishedFirst ? 'answered before the block: not timed out' : 'published after the block: not timed out')
   }
   t.equal(await codeOf(ep.requestAsync(1, A.SLOW, 0, u32(2000), { timeoutMs: 30 })), 'KV_TIMEOUT', 'a published request still times out')
+})
+
+t.test('a request whose deadline passes while it waits in the overflow queue says its destination never saw it', async (t) => {
+  const rt = await Runtime.start({ nodes: 1, setupModule, ringBytes: 8192 })
+  t.teardown(() => rt.close())
+  const ep = rt.endpoint
+  t.equal(await codeOf(ep.requestAsync(1, A.ECHO, 0, new Uint8Array(1))), 'ok', 'warm')
+  // In one synchronous run, 20 requests of 1000 bytes: the first fill the ring (published by
+  // the flush after the block, their budgets starting then), the rest wait in the overflow
+  // queue, whose deadlines pass during the block.
+  const outcomes = Array.from({ length: 20 }, () =>
+    ep.requestAsync(1, A.ECHO, 0, new Uint8Array(1000), { timeoutMs: 150 }).then(
+      () => 'ok',
+      (e: KvError) => `${e.code} published:${String(e.details['published'])}`,
+    ),
+  )
+  const until = Date.now() + 400
+  while (Date.now() < until);
+  const got = await Promise.all(outcomes)
+  const ok = got.filter((g) => g === 'ok').length
+  t.ok(ok >= 4 && ok < 20, `those in the ring were answered (${ok})`)
+  t.same(got.slice(ok), Array(20 - ok).fill('KV_TIMEOUT published:false'), 'those left in the queue failed as never seen')
 })
 
 t.test('a node crashing mid-request: KV_UNAVAILABLE within a bounded time, then restart', async (t) => {

@@ -498,8 +498,9 @@ export class RequestDriver {
     let input: CoordinatorInput<unknown, unknown> | undefined
     if (err !== undefined) {
       if (err.code === 'KV_TIMEOUT') {
-        // A batch that timed out counts once against its node, however many requests it carried.
-        if (first) this.o.detector.replicaTimeout(node, this.o.clock.monotonicMs())
+        // A batch that timed out counts once against its node, however many requests it
+        // carried; not one the node never saw (it waited in this thread's mailbox queue).
+        if (first && err.details['published'] !== false) this.o.detector.replicaTimeout(node, this.o.clock.monotonicMs())
         input = { type: 'replicaTimeout', node }
       } else {
         input = { type: 'reply', node, ok: false, error: err }
