@@ -177,9 +177,11 @@ export class Endpoint {
     if (peer === undefined || peer.generation !== generation || id === this.id) return
     this.peers[id] = undefined
     this.peerList = this.peers.filter((p): p is Peer => p !== undefined)
-    for (const m of peer.queue.clear()) if (m.kind === Kind.REQUEST) this.queuedRequestIds.delete(m.requestId)
+    peer.queue.clear()
     const failed: ResponseCallback[] = []
-    this.requests.collect(0, id, failed)
+    const ids: number[] = []
+    this.requests.collect(0, id, failed, ids)
+    for (const x of ids) this.queuedRequestIds.delete(x)
     const err = new KvError('KV_UNAVAILABLE', `node ${id} (generation ${generation}) is down`, { node: id })
     for (const cb of failed) cb(err, undefined)
     if (notify) for (const l of this.listeners) l(id, false, generation)
@@ -333,7 +335,7 @@ export class Endpoint {
         } else w.u8.set(src!.subarray(srcOffset, srcOffset + length), at)
         w.commit(pos, length)
         this.stats.sent++
-        if (kind === Kind.REQUEST) this.written(requestId)
+        if (kind === Kind.REQUEST) this.written(requestId, this.nowMs())
         this.markDirty(peer)
         return
       }
@@ -374,8 +376,17 @@ export class Endpoint {
   private pump(peer: Peer): boolean {
     const q = peer.queue
     const w = peer.writer
+    // The clock when these records are written (not a drain's start): their budgets (§3).
+    let now = NaN
     let m: QueuedMessage | undefined
     while ((m = q.peek()) !== undefined) {
+      if (now !== now) now = this.clock.monotonicMs()
+      if (m.kind === Kind.REQUEST && m.sent === 0 && (m.deadlineMs <= now || !this.requests.isLive(m.requestId))) {
+        // Never sent, and now never will be: the sweep fails it as unseen (§3), or already has.
+        q.shift()
+        if (!this.requests.isLive(m.requestId)) this.queuedRequestIds.delete(m.requestId)
+        continue
+      }
       const chunk = Math.min(m.payload.length - m.sent, peer.fragmentPayloadMax)
       let pos = w.reserve(chunk)
       if (pos < 0) {
@@ -387,7 +398,7 @@ export class Endpoint {
         }
       }
       const more = m.sent + chunk < m.payload.length
-      const timeoutMs = m.deadlineMs === Infinity ? noTimeout : Math.max(1, Math.ceil(m.deadlineMs - this.nowMs()))
+      const timeoutMs = m.deadlineMs === Infinity ? noTimeout : Math.max(1, Math.ceil(m.deadlineMs - now))
       this.writeHeader(peer, pos, m.kind, more ? FLAG_MORE : 0, m.type, m.actor, m.requestId, m.fromActor, timeoutMs)
       w.u8.set(m.payload.subarray(m.sent, m.sent + chunk), pos + HEADER_BYTES)
       w.commit(pos, chunk)
@@ -397,7 +408,7 @@ export class Endpoint {
         q.shift()
         if (m.kind === Kind.REQUEST) {
           this.queuedRequestIds.delete(m.requestId)
-          this.written(m.requestId)
+          this.written(m.requestId, now)
         }
         this.stats.sent++
       }
@@ -455,10 +466,10 @@ export class Endpoint {
     if (this.doorbell.parked) this.doorbell.ring()
   }
 
-  /** Request `id`'s record (its last fragment) is in a ring, not yet published. */
-  private written(id: number): void {
+  /** Request `id`'s record (its last fragment) was written into a ring at `atMs`, not yet published. */
+  private written(id: number, atMs: number): void {
     this.unpublishedIds.push(id)
-    this.unpublishedAtMs.push(this.nowMs())
+    this.unpublishedAtMs.push(atMs)
   }
 
   /**

@@ -51,6 +51,12 @@ export class RequestTable {
     return id
   }
 
+  /** Whether `id` is a request still waiting for its answer. */
+  isLive(id: number): boolean {
+    const slot = id & 0xffff
+    return slot < this.capacity && this.ids[slot] === id
+  }
+
   /** Moves a live request's deadline `ms` later (nothing for a stale or unknown id). */
   postpone(id: number, ms: number): void {
     const slot = id & 0xffff

@@ -171,6 +171,7 @@ t.test('a request whose deadline passes while it waits in the overflow queue say
   t.teardown(() => rt.close())
   const ep = rt.endpoint
   t.equal(await codeOf(ep.requestAsync(1, A.ECHO, 0, new Uint8Array(1))), 'ok', 'warm')
+  const receivedBefore = (await rt.control(1).stats()).received
   // In one synchronous run, 20 requests of 1000 bytes: the first fill the ring (published by
   // the flush after the block, their budgets starting then), the rest wait in the overflow
   // queue, whose deadlines pass during the block.
@@ -186,6 +187,7 @@ t.test('a request whose deadline passes while it waits in the overflow queue say
   const ok = got.filter((g) => g === 'ok').length
   t.ok(ok >= 4 && ok < 20, `those in the ring were answered (${ok})`)
   t.same(got.slice(ok), Array(20 - ok).fill('KV_TIMEOUT published:false'), 'those left in the queue failed as never seen')
+  t.equal((await rt.control(1).stats()).received - receivedBefore, ok, 'and were never sent')
 })
 
 t.test('a node crashing mid-request: KV_UNAVAILABLE within a bounded time, then restart', async (t) => {
