@@ -119,7 +119,7 @@ export class Endpoint {
    */
   private readonly unpublishedIds: number[] = []
   private readonly unpublishedAtMs: number[] = []
-  /** Requests waiting in an overflow queue (§5): their destination has not seen them. */
+  /** Requests waiting in an overflow queue (§5), no fragment written yet: their destination has not seen them. */
   private readonly queuedRequestIds = new Set<number>()
   private sweepTimer: TimerHandle | undefined
   /** While the loop dispatches a batch: its clock reading; else NaN (read the clock). */
@@ -384,7 +384,6 @@ export class Endpoint {
       if (m.kind === Kind.REQUEST && m.sent === 0 && (m.deadlineMs <= now || !this.requests.isLive(m.requestId))) {
         // Never sent, and now never will be: the sweep fails it as unseen (§3), or already has.
         q.shift()
-        if (!this.requests.isLive(m.requestId)) this.queuedRequestIds.delete(m.requestId)
         continue
       }
       const chunk = Math.min(m.payload.length - m.sent, peer.fragmentPayloadMax)
@@ -398,6 +397,8 @@ export class Endpoint {
         }
       }
       const more = m.sent + chunk < m.payload.length
+      // Once a fragment is in the ring the node may see the request: it is no longer unseen.
+      if (m.sent === 0 && m.kind === Kind.REQUEST) this.queuedRequestIds.delete(m.requestId)
       const timeoutMs = m.deadlineMs === Infinity ? noTimeout : Math.max(1, Math.ceil(m.deadlineMs - now))
       this.writeHeader(peer, pos, m.kind, more ? FLAG_MORE : 0, m.type, m.actor, m.requestId, m.fromActor, timeoutMs)
       w.u8.set(m.payload.subarray(m.sent, m.sent + chunk), pos + HEADER_BYTES)
@@ -406,10 +407,7 @@ export class Endpoint {
       this.markDirty(peer)
       if (!more) {
         q.shift()
-        if (m.kind === Kind.REQUEST) {
-          this.queuedRequestIds.delete(m.requestId)
-          this.written(m.requestId, now)
-        }
+        if (m.kind === Kind.REQUEST) this.written(m.requestId, now)
         this.stats.sent++
       }
     }
@@ -612,8 +610,8 @@ export class Endpoint {
     if (expired.length > 0) {
       this.stats.timeouts += expired.length
       const err = new KvError('KV_TIMEOUT', 'request deadline passed', {})
-      // One still in an overflow queue was never seen by its destination, which is not to
-      // blame for it (§3); it is sent anyway, and its late answer dropped.
+      // One still in an overflow queue, no fragment of it written, was never seen by its
+      // destination, which is not to blame for it (§3); the queue drops it unsent.
       let unseen: KvError | undefined
       for (let i = 0; i < expired.length; i++) {
         if (this.queuedRequestIds.size > 0 && this.queuedRequestIds.delete(ids[i]!)) {

@@ -339,3 +339,23 @@ t.test('the driver reads the answers that have arrived before it fails a request
   tt.equal(await outcome(true), 'ok', 'answered: the answers had arrived, unread, when the deadline passed')
   tt.equal(await outcome(false), 'KV_TIMEOUT', 'nothing arrived: the deadline fails the get')
 })
+
+t.test('a replica request that timed out before its node saw it (published: false) does not count against the node', async (tt) => {
+  const nodes = [{ id: 1 }, { id: 2 }, { id: 3 }]
+  const table = new PreferenceTable(claim(nodes, 16), nodes, 3)
+  const run = async (details: Record<string, unknown>): Promise<number[]> => {
+    const tr = new DirectTransport()
+    const clock = new ManualClock()
+    const detector = new SuspicionTable()
+    const driver = new RequestDriver({ transport: tr, clock, detector, policy: keepSiblings, replicaTimeoutMs: 1000 }, table)
+    // Two rounds of reads, each batch to each node timing out: two in a row suspect a node.
+    for (let round = 0; round < 2; round++) {
+      driver.get(Buffer.from(`k${round}`), 2, 5000, () => undefined)
+      await new Promise((r) => setImmediate(r))
+      for (const r of tr.requests.splice(0)) r.cb(new KvError('KV_TIMEOUT', 'request deadline passed', details), undefined)
+    }
+    return [1, 2, 3].filter((n) => !detector.isHealthy(n, clock.monotonicMs()))
+  }
+  tt.same(await run({}), [1, 2, 3], 'timeouts of published requests: every node suspected')
+  tt.same(await run({ published: false }), [], 'never seen by the node: none suspected')
+})
