@@ -35,6 +35,13 @@ export interface AdmissionStats {
   expiredInQueue: number
 }
 
+/** A put's or a get's callback: its answer is passed on as it came. */
+type Answer = (err: KvError | undefined, answer: never) => void
+
+function fail(cb: Answer, err: KvError): void {
+  cb(err, undefined as never)
+}
+
 /** How often waiting requests are checked against their deadlines. */
 const queueSweepMs = 25
 
@@ -45,7 +52,7 @@ class Waiting {
     readonly key: Buffer | undefined,
     /** W or R. */
     readonly quorum: number,
-    readonly cb: PutCallback | GetCallback,
+    readonly cb: Answer,
     readonly queuedAtMs: number,
     readonly deadlineMs: number,
   ) {}
@@ -88,15 +95,11 @@ export class AdmissionGate implements Pick<Router, 'put' | 'get'> {
   }
 
   put(write: WireWrite, w: number, timeoutMs: number, cb: PutCallback): void {
-    if (this.closedWith !== undefined) return cb(this.closedWith, undefined)
-    if (this.running < this.limits.maxInFlight && this.head === this.queue.length) return this.startPut(write, w, timeoutMs, cb)
-    this.wait(write, undefined, w, timeoutMs, cb)
+    this.admit(write, undefined, w, timeoutMs, cb)
   }
 
   get(key: Buffer, r: number, timeoutMs: number, cb: GetCallback): void {
-    if (this.closedWith !== undefined) return cb(this.closedWith, undefined)
-    if (this.running < this.limits.maxInFlight && this.head === this.queue.length) return this.startGet(key, r, timeoutMs, cb)
-    this.wait(undefined, key, r, timeoutMs, cb)
+    this.admit(undefined, key, r, timeoutMs, cb)
   }
 
   /** Fails every waiting request with `err` (KV_CLOSED), and every later one. Started ones end through the transport. */
@@ -107,25 +110,26 @@ export class AdmissionGate implements Pick<Router, 'put' | 'get'> {
     const waiting = this.queue.slice(this.head)
     this.queue = []
     this.head = 0
-    for (const q of waiting) q?.cb(err, undefined)
+    for (const q of waiting) if (q !== undefined) fail(q.cb, err)
   }
 
-  private startPut(write: WireWrite, w: number, timeoutMs: number, cb: PutCallback): void {
-    this.running++
-    const finished = this.finished
-    this.inner.put(write, w, timeoutMs, (err, context) => {
-      finished()
-      cb(err, context)
-    })
+  /** A put (`write`) or a get (`key`): started if a slot is free and none waits, else it waits. */
+  private admit(write: WireWrite | undefined, key: Buffer | undefined, quorum: number, timeoutMs: number, cb: Answer): void {
+    if (this.closedWith !== undefined) return fail(cb, this.closedWith)
+    if (this.running < this.limits.maxInFlight && this.head === this.queue.length) return this.start(write, key, quorum, timeoutMs, cb)
+    this.wait(write, key, quorum, timeoutMs, cb)
   }
 
-  private startGet(key: Buffer, r: number, timeoutMs: number, cb: GetCallback): void {
+  /** Takes a slot for a put or a get; its answer frees the slot, then goes to `cb`. */
+  private start(write: WireWrite | undefined, key: Buffer | undefined, quorum: number, timeoutMs: number, cb: Answer): void {
     this.running++
     const finished = this.finished
-    this.inner.get(key, r, timeoutMs, (err, object) => {
+    const done = (err: KvError | undefined, answer: unknown): void => {
       finished()
-      cb(err, object)
-    })
+      cb(err, answer as never)
+    }
+    if (write !== undefined) this.inner.put(write, quorum, timeoutMs, done)
+    else this.inner.get(key!, quorum, timeoutMs, done)
   }
 
   /**
@@ -140,12 +144,12 @@ export class AdmissionGate implements Pick<Router, 'put' | 'get'> {
     throw new KvError('KV_OVERLOADED', `${what} of ${n} keys does not fit: ${room} more requests may run or wait now (maxInFlight ${maxInFlight}, maxQueued ${maxQueued}); nothing was sent: send it in smaller parts, or raise the limits in open()`, { keys: n, room, maxInFlight, maxQueued })
   }
 
-  private wait(write: WireWrite | undefined, key: Buffer | undefined, quorum: number, timeoutMs: number, cb: PutCallback | GetCallback): void {
+  private wait(write: WireWrite | undefined, key: Buffer | undefined, quorum: number, timeoutMs: number, cb: Answer): void {
     const { maxInFlight, maxQueued } = this.limits
     if (this.queued >= maxQueued) {
       this.counters.overloaded++
       const what = maxQueued === 0 ? `maxQueued is 0` : `${this.queued} requests wait for one (maxQueued)`
-      return cb(new KvError('KV_OVERLOADED', `all ${maxInFlight} request slots are in use (maxInFlight) and ${what}: nothing was sent; retry later, or raise the limits in open()`, { inFlight: this.running, queued: this.queued, maxInFlight, maxQueued }), undefined)
+      return fail(cb, new KvError('KV_OVERLOADED', `all ${maxInFlight} request slots are in use (maxInFlight) and ${what}: nothing was sent; retry later, or raise the limits in open()`, { inFlight: this.running, queued: this.queued, maxInFlight, maxQueued }))
     }
     const now = this.clock.monotonicMs()
     this.queue.push(new Waiting(write, key, quorum, cb, now, now + timeoutMs))
@@ -164,8 +168,7 @@ export class AdmissionGate implements Pick<Router, 'put' | 'get'> {
         if (now !== now) now = this.clock.monotonicMs()
         const leftMs = q.deadlineMs - now
         if (leftMs <= 0) this.expire(q, now)
-        else if (q.write !== undefined) this.startPut(q.write, q.quorum, Math.ceil(leftMs), q.cb as PutCallback)
-        else this.startGet(q.key!, q.quorum, Math.ceil(leftMs), q.cb as GetCallback)
+        else this.start(q.write, q.key, q.quorum, Math.ceil(leftMs), q.cb)
       }
       this.compact()
     } finally {
@@ -176,10 +179,7 @@ export class AdmissionGate implements Pick<Router, 'put' | 'get'> {
   private expire(q: Waiting, now: number): void {
     this.counters.expiredInQueue++
     const waitedMs = Math.round(now - q.queuedAtMs)
-    q.cb(
-      new KvError('KV_TIMEOUT', `waited ${waitedMs} ms for one of the ${this.limits.maxInFlight} request slots (maxInFlight) and reached its deadline: nothing was sent`, { sent: false, waitedMs, maxInFlight: this.limits.maxInFlight }),
-      undefined,
-    )
+    fail(q.cb, new KvError('KV_TIMEOUT', `waited ${waitedMs} ms for one of the ${this.limits.maxInFlight} request slots (maxInFlight) and reached its deadline: nothing was sent`, { sent: false, waitedMs, maxInFlight: this.limits.maxInFlight }))
   }
 
   /** Drops the taken slots at the front once they are most of the array. */
