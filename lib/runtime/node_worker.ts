@@ -46,17 +46,12 @@ async function main(): Promise<void> {
       })
     },
     block: (ms) => {
-      // After the answer: from an immediate or a timer, whichever runs first (once; a fresh
-      // clone's test run once saw a node answer pings for seconds after this call).
-      let started = false
-      const busy = (): void => {
-        if (started) return
-        started = true
+      // After the answer, from an immediate: it runs once this thread has drained its control
+      // port, which a caller pinging back to back can delay (test/support/block_node.ts).
+      setImmediate(() => {
         const until = performance.now() + ms
         while (performance.now() < until);
-      }
-      setImmediate(busy)
-      setTimeout(busy, 0)
+      })
     },
     call: (name, ...args) => {
       const fn = extra[name]
