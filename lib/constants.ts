@@ -202,6 +202,12 @@ export const admissionInFlightDefault = 1_024
 export const admissionInFlightMax = 65_536
 export const admissionQueuedDefault = 100_000
 export const admissionQueuedMax = 10_000_000
+/**
+ * A coordinator actor stops its quorum round this much before the caller's deadline (at most
+ * a tenth of the budget), so that its answer (KV_TIMEOUT with what it knows) arrives in time
+ * and the caller does not take a coordinator that did answer for a silent one (§9.3).
+ */
+export const coordinatorAnswerMarginMs = 100
 /** Embedded mode: each node's shared read cache, and the size of its buckets (§9.8). */
 export const readCacheBytesDefault = 32 * MiB
 /**

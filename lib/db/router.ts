@@ -42,6 +42,10 @@ export class ActorRouter implements Router {
     }
     try {
       this.t.request(node, COORDINATOR_ACTOR, type, payload, (err, resp) => {
+        // A coordinator that does not answer is suspected as a replica would be; one that
+        // answers KV_TIMEOUT (its replicas did not answer) is not: it stops its round before
+        // this deadline (PROTOCOL.md §9.3).
+        this.driver.observe(node, err)
         done(err, resp === undefined ? undefined : payloadCopy(resp))
       }, { timeoutMs })
     } catch (err) {

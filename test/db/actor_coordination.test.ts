@@ -1,9 +1,14 @@
 // The coordinator-actor placement (`coordination: 'actor'`, README "Where the quorum logic
 // runs"): the same API contract as the client-driven default, with the quorum logic running
 // in a coordinator actor on a replica. Versions, siblings, deletes, TTL, a crash under a
-// write load with hinted handoff, and the errors when replicas are missing.
+// write load with hinted handoff, the errors when replicas are missing, and a coordinator
+// whose thread is blocked.
 
 import t from 'tap'
+import type { KvError } from '../../lib'
+import type { RequestDriver } from '../../lib/cluster'
+import type { Runtime } from '../../lib/runtime'
+import { blockNode } from '../support/block_node'
 import { rejection } from '../support/tmp'
 import { missingReads, sleep, strs, testCluster, writeLoad } from './cluster_support'
 
@@ -87,4 +92,39 @@ t.test('actor placement: a node crashed, then stopped, is not chosen to coordina
   await db.set(key, 'v')
   tt.equal((await db.get(key))?.value.toString(), 'v', 'written through another replica')
   await db.admin.startNode(2)
+})
+
+t.test('actor placement: a coordinator that does not answer is suspected and passed over; one whose replicas do not answer is not', async (tt) => {
+  // A replica timeout longer than the request's: coordinator 1 waits for node 3 until its own deadline.
+  const db = await testCluster(tt, { coordination: 'actor', nodes: 3, replicas: 3, replicaTimeoutMs: 2_000, timeoutMs: 1_000, nodeHangTimeoutMs: 0, controlTimeoutMs: 1_000 })
+  const inside = db.admin as unknown as { rt: Runtime; driver: RequestDriver }
+  const keyFirstAt = (node: number): string => {
+    for (let i = 0; ; i++) if (db.admin.placement(`k${i}`).primaries[0] === node) return `k${i}`
+  }
+  const [k1, k3] = [keyFirstAt(1), keyFirstAt(3)]
+  await db.set(k1, 'v0')
+  await blockNode(inside.rt, 3, 60_000)
+
+  // Node 1 coordinates k1 and waits for node 3 in vain: it answers KV_TIMEOUT before the
+  // caller's deadline (PROTOCOL.md §9.3), then, once it suspects node 3 itself,
+  // KV_UNAVAILABLE at once. Having answered, it is not suspected.
+  for (let i = 0; i < 3; i++) {
+    const err = await rejection(db.set(k1, `all-${i}`, { w: 'ALL' }))
+    tt.ok(err?.code === 'KV_TIMEOUT' || (i > 0 && err?.code === 'KV_UNAVAILABLE'), `W=ALL without node 3 fails (${i + 1}): ${err?.code}`)
+    tt.equal((err as KvError | undefined)?.details['remote'], true, 'with the answer of coordinator 1')
+  }
+  tt.ok(inside.driver.healthy(1), 'node 1, which answered, is not suspected')
+
+  // Node 3 coordinates k3 and answers nothing: it is suspected as a silent replica would be,
+  // and the write goes to another primary.
+  let timedOut = 0
+  for (;;) {
+    const err = await rejection(db.set(k3, 'v'))
+    if (err === undefined) break
+    tt.equal(err.code, 'KV_TIMEOUT', 'a write sent to node 3 times out')
+    if (++timedOut > 5) break
+  }
+  tt.ok(timedOut >= 1 && timedOut <= 2, `${timedOut} writes timed out at node 3 before it was passed over`)
+  tt.notOk(inside.driver.healthy(3), 'node 3 is suspected')
+  tt.equal((await db.get(k3))?.value.toString(), 'v', 'the write went through another primary')
 })

@@ -495,18 +495,13 @@ export class RequestDriver {
   /** The outbox's answer to one replica request. `ok` returns undefined when it passed the answer on to a further request. */
   private readonly answer = (node: number, run: Run, ok: ReplyDecoder, err: KvError | undefined, resp: Buffer | undefined, first: boolean): void => {
     this.inFlight[node] = (this.inFlight[node] ?? 1) - 1
+    // A batch that timed out counts once against its node, however many requests it carried.
+    if (first || err === undefined) this.observe(node, err)
     let input: CoordinatorInput<unknown, unknown> | undefined
     if (err !== undefined) {
-      if (err.code === 'KV_TIMEOUT') {
-        // A batch that timed out counts once against its node, however many requests it
-        // carried; not one the node never saw (it waited in this thread's mailbox queue).
-        if (first && err.details['published'] !== false) this.o.detector.replicaTimeout(node, this.o.clock.monotonicMs())
-        input = { type: 'replicaTimeout', node }
-      } else {
-        input = { type: 'reply', node, ok: false, error: err }
-      }
+      if (err.code === 'KV_TIMEOUT' && err.details['remote'] !== true) input = { type: 'replicaTimeout', node }
+      else input = { type: 'reply', node, ok: false, error: err }
     } else {
-      this.o.detector.replyReceived(node)
       try {
         input = ok(resp!, node, run)
       } catch (e) {
@@ -514,6 +509,16 @@ export class RequestDriver {
       }
     }
     if (input !== undefined) run.step(input)
+  }
+
+  /**
+   * Feeds the failure detector (§3.3) with the outcome of one request to `node`: any answer,
+   * an error included, clears it; a timeout counts against it, unless the node never saw the
+   * request (it waited in this thread's queue for room in the node's mailbox: published false).
+   */
+  observe(node: number, err: KvError | undefined): void {
+    if (err === undefined || err.details['remote'] === true) this.o.detector.replyReceived(node)
+    else if (err.code === 'KV_TIMEOUT' && err.details['published'] !== false) this.o.detector.replicaTimeout(node, this.o.clock.monotonicMs())
   }
 
   /**

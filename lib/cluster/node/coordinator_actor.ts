@@ -1,7 +1,8 @@
 // The coordinator actor of one node (PROTOCOL.md §9.3, §9.5): takes PUT and GET from a
 // caller and runs them through the node's RequestDriver, this node being the coordinating
-// replica (§5.2). Its deadline is the request envelope's remaining budget.
+// replica (§5.2). Its deadline is the request envelope's, less a margin for its answer.
 
+import { coordinatorAnswerMarginMs, requestTimeoutMsDefault } from '../../constants'
 import { KvError } from '../../errors'
 import type { Transport } from '../../transport'
 import type { Clock } from '../../util/clock'
@@ -17,7 +18,7 @@ export function registerCoordinator(t: Transport, clock: Clock, driver: () => Re
     const d = driver()
     if (d === undefined) throw new KvError('KV_UNAVAILABLE', `node ${t.self} is stopped`, { node: t.self })
     const target = msg.replyTarget()
-    const budget = Number.isFinite(msg.deadlineMs) ? Math.max(1, msg.deadlineMs - clock.monotonicMs()) : 5_000
+    const budget = coordinatorBudget(Number.isFinite(msg.deadlineMs) ? msg.deadlineMs - clock.monotonicMs() : requestTimeoutMsDefault)
     switch (msg.type) {
       case CoordinatorType.PUT: {
         const w = decodeWrite(payloadCopy(msg), true)
@@ -44,4 +45,13 @@ export function registerCoordinator(t: Transport, clock: Clock, driver: () => Re
         throw new KvError('KV_INVALID_ARGUMENT', `coordinator does not handle message type ${msg.type}`, { type: msg.type })
     }
   })
+}
+
+/**
+ * The quorum round's budget out of what is left of the caller's: less a margin (a tenth, at
+ * most coordinatorAnswerMarginMs), so that a KV_TIMEOUT from this coordinator reaches the
+ * caller before its own deadline and is not taken for a silent node (PROTOCOL.md §9.3).
+ */
+export function coordinatorBudget(remainingMs: number): number {
+  return Math.max(1, Math.floor(remainingMs - Math.min(coordinatorAnswerMarginMs, remainingMs / 10)))
 }
