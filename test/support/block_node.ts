@@ -2,13 +2,13 @@
 // hook answers first, and a control call that reaches the node before its thread blocks
 // (one already in its port's queue) is still answered.
 //
-// The hook starts its busy loop from an immediate (or a timer) on the node's thread, which
+// The hook starts its busy loop from an immediate on the node's thread, which
 // runs only once the thread has emptied its control port: Node drains a port in one go, taking
 // also the messages that arrive meanwhile. A ping sent the moment the previous answer arrives
 // can arrive before the node looks at its port again (the node thread is niced; on a loaded
 // machine it loses its core right after posting its answer), and a chain of such pings keeps
 // the node draining its port for as long as it lasts: the flake this file once had, in which
-// node answered every ping after block(), five times over (measured with a worker that posts
+// the node answered every ping after block(), five times over (measured with a worker that posts
 // its answer, then runs 1 ms: its immediate waited 347 pings sent back to back, and none sent
 // 5 ms after each answer). So nothing is sent to the node for `quietMs` after each answer.
 
