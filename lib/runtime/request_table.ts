@@ -59,8 +59,7 @@ export class RequestTable {
 
   /** Moves a live request's deadline `ms` later (nothing for a stale or unknown id). */
   postpone(id: number, ms: number): void {
-    const slot = id & 0xffff
-    if (slot < this.capacity && this.ids[slot] === id) this.deadlines[slot] = this.deadlines[slot]! + ms
+    if (this.isLive(id)) this.deadlines[id & 0xffff]! += ms
   }
 
   /** Removes a live request and returns its callback; undefined for a stale or unknown id. */

@@ -4,7 +4,7 @@
 // no replica suspected.
 
 import t from 'tap'
-import { AdmissionGate } from '../../lib/db/admission'
+import { AdmissionGate, type AdmissionLimits } from '../../lib/db/admission'
 import type { Router } from '../../lib/db/router'
 import type { GetCallback, PutCallback, WireWrite } from '../../lib/cluster'
 import { KvError, isKvError } from '../../lib/errors'
@@ -57,11 +57,15 @@ function outcomes(): Outcomes {
   return { got, errors, again, put: cb, get: cb }
 }
 
-t.test('up to maxInFlight start; the rest wait in order and start with what is left of their budget', async (tt) => {
+/** A gate with `limits` in front of a HeldRouter, on a manual clock, and a record of the answers. */
+function held(limits: AdmissionLimits): { clock: ManualClock; inner: HeldRouter; gate: AdmissionGate; o: ReturnType<typeof outcomes> } {
   const clock = new ManualClock()
   const inner = new HeldRouter()
-  const gate = new AdmissionGate(inner, { maxInFlight: 2, maxQueued: 3 }, clock)
-  const o = outcomes()
+  return { clock, inner, gate: new AdmissionGate(inner, limits, clock), o: outcomes() }
+}
+
+t.test('up to maxInFlight start; the rest wait in order and start with what is left of their budget', async (tt) => {
+  const { clock, inner, gate, o } = held({ maxInFlight: 2, maxQueued: 3 })
   gate.put(write('a'), 2, 1000, o.put('a'))
   gate.get(Buffer.from('b'), 2, 1000, o.get('b'))
   gate.put(write('c'), 2, 1000, o.put('c'))
@@ -86,10 +90,7 @@ t.test('up to maxInFlight start; the rest wait in order and start with what is l
 })
 
 t.test('a waiting request already past its deadline when a slot frees fails instead of starting', async (tt) => {
-  const clock = new ManualClock()
-  const inner = new HeldRouter()
-  const gate = new AdmissionGate(inner, { maxInFlight: 1, maxQueued: 10 }, clock)
-  const o = outcomes()
+  const { clock, inner, gate, o } = held({ maxInFlight: 1, maxQueued: 10 })
   gate.put(write('a'), 2, 1000, o.put('a'))
   gate.put(write('b'), 2, 10, o.put('b'))
   gate.put(write('c'), 2, 1000, o.put('c'))
@@ -101,10 +102,7 @@ t.test('a waiting request already past its deadline when a slot frees fails inst
 })
 
 t.test('a full queue refuses at once with KV_OVERLOADED; maxQueued 0 fails fast', async (tt) => {
-  const clock = new ManualClock()
-  const inner = new HeldRouter()
-  const gate = new AdmissionGate(inner, { maxInFlight: 1, maxQueued: 1 }, clock)
-  const o = outcomes()
+  const { clock, gate, o } = held({ maxInFlight: 1, maxQueued: 1 })
   gate.put(write('a'), 2, 1000, o.put('a'))
   gate.put(write('b'), 2, 1000, o.put('b'))
   gate.get(Buffer.from('c'), 2, 1000, o.get('c'))
@@ -122,10 +120,7 @@ t.test('a full queue refuses at once with KV_OVERLOADED; maxQueued 0 fails fast'
 })
 
 t.test('a request that waits past its deadline fails with KV_TIMEOUT, not sent, even while no slot frees', async (tt) => {
-  const clock = new ManualClock()
-  const inner = new HeldRouter()
-  const gate = new AdmissionGate(inner, { maxInFlight: 1, maxQueued: 10 }, clock)
-  const o = outcomes()
+  const { clock, inner, gate, o } = held({ maxInFlight: 1, maxQueued: 10 })
   gate.put(write('a'), 2, 10_000, o.put('a'))
   gate.put(write('short'), 2, 100, o.put('short'))
   gate.put(write('long'), 2, 1000, o.put('long'))
@@ -145,10 +140,7 @@ t.test('a request that waits past its deadline fails with KV_TIMEOUT, not sent, 
 })
 
 t.test('requests that fail inside the call start the next ones without recursing; close fails what waits', async (tt) => {
-  const clock = new ManualClock()
-  const inner = new HeldRouter()
-  const gate = new AdmissionGate(inner, { maxInFlight: 1, maxQueued: 100_000 }, clock)
-  const o = outcomes()
+  const { inner, gate, o } = held({ maxInFlight: 1, maxQueued: 100_000 })
   gate.put(write('first'), 2, 1000, o.put('first'))
   for (let i = 0; i < 50_000; i++) gate.get(Buffer.from(`k${i}`), 2, 1000, o.get(`k${i}`))
   inner.failNow = new KvError('KV_UNAVAILABLE', 'no replica')
